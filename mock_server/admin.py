@@ -1,0 +1,184 @@
+"""The control plane under the reserved prefix `/__admin` (contract: openapi/admin.yaml)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import __version__
+from .api.http import SoharJSONResponse, read_body
+from .domain.lifecycle import public_status
+from .domain.render import iso_millis, verification_body
+from .errors import InvalidRequest, SoharError
+from .sandbox import Sandbox
+from .scenarios import ScenarioError, load_text
+
+AdminHandler = Callable[[Sandbox, Request], Awaitable[Response]]
+MAX_ADVANCE_SECONDS = 366 * 24 * 3600
+
+
+def admin_error(error: SoharError) -> SoharJSONResponse:
+    body = error.body()
+    if error.detail:
+        body["message"] = error.detail
+    return SoharJSONResponse(body, status_code=error.status_code)
+
+
+def _endpoint(sandbox: Sandbox, handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(sandbox, request)
+        except SoharError as exc:
+            return admin_error(exc)
+
+    return endpoint
+
+
+async def _json_object(sandbox: Sandbox, request: Request) -> dict[str, Any]:
+    raw = await read_body(request, sandbox.settings.max_body_bytes)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise InvalidRequest("body", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("body", "expected a JSON object")
+    return body
+
+
+def clock_state(sandbox: Sandbox) -> dict[str, Any]:
+    now = sandbox.clock.now()
+    return {"now": iso_millis(now), "nowUnix": now, "offsetSeconds": sandbox.clock.offset}
+
+
+def verification_summary(sandbox: Sandbox, verification: Any) -> dict[str, Any]:
+    return {
+        "verificationId": verification.verification_id,
+        "id": verification.request.id,
+        "environment": verification.environment,
+        "status": public_status(verification.status),
+        "statusReason": verification.status_reason,
+        "created": iso_millis(verification.created),
+        "updated": iso_millis(verification.updated),
+        "payerId": verification.request.payer_id,
+        "memberId": verification.request.member_id,
+        "rule": verification.rule,
+        "nextTransitionAt": iso_millis(verification.timer.due) if verification.timer else None,
+    }
+
+
+_STARTED = time.monotonic()
+
+
+async def health(sandbox: Sandbox, request: Request) -> Response:
+    return SoharJSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
+            "verifications": len(sandbox.store),
+            "clock": clock_state(sandbox),
+            "contractViolations": len(sandbox.contract_violations),
+        }
+    )
+
+
+async def reset(sandbox: Sandbox, request: Request) -> Response:
+    sandbox.reset()
+    return SoharJSONResponse({"status": "reset", "clock": clock_state(sandbox)})
+
+
+async def get_clock(sandbox: Sandbox, request: Request) -> Response:
+    return SoharJSONResponse(clock_state(sandbox))
+
+
+async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
+    body = await _json_object(sandbox, request)
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+        raise InvalidRequest("seconds", "seconds must be a number")
+    if seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
+        raise InvalidRequest("seconds", f"seconds must be between 0 and {MAX_ADVANCE_SECONDS} (one year)")
+    sandbox.clock.advance(seconds)
+    settled = await sandbox.scheduler.settle(timeout=sandbox.settings.webhook_timeout + 5)
+    sandbox.scheduler.wake()
+    return SoharJSONResponse({**clock_state(sandbox), "settled": settled})
+
+
+async def list_verifications(sandbox: Sandbox, request: Request) -> Response:
+    sandbox.scheduler.run_due()
+    status = request.query_params.get("status")
+    environment = request.query_params.get("environment")
+    items = [
+        verification_summary(sandbox, v)
+        for v in sandbox.store
+        if (status is None or public_status(v.status) == status)
+        and (environment is None or v.environment == environment)
+    ]
+    return SoharJSONResponse({"verifications": items, "count": len(items)})
+
+
+async def get_verification(sandbox: Sandbox, request: Request) -> Response:
+    sandbox.scheduler.run_due()
+    verification = sandbox.verifications.find(request.path_params["verificationId"])
+    return SoharJSONResponse({**verification_summary(sandbox, verification), "body": verification_body(verification)})
+
+
+async def load_scenario(sandbox: Sandbox, request: Request) -> Response:
+    raw = await read_body(request, sandbox.settings.max_body_bytes)
+    name = request.query_params.get("name") or f"uploaded-{len(sandbox.runtime_scenarios) + 1}.yaml"
+    try:
+        text = raw.decode()
+        scenario = load_text(text, name, sandbox.clock.today())
+        sandbox.add_scenario(scenario)
+    except UnicodeDecodeError:
+        raise InvalidRequest("body", "the scenario must be UTF-8 text") from None
+    except ScenarioError as exc:
+        raise InvalidRequest("scenario", str(exc)) from None
+    return SoharJSONResponse(scenario.summary(), status_code=201)
+
+
+async def list_scenarios(sandbox: Sandbox, request: Request) -> Response:
+    current = sandbox.scenarios
+    return SoharJSONResponse(
+        {
+            "files": [{**f.summary(), "loadedAt": "startup"} for f in sandbox.startup_scenarios]
+            + [{**f.summary(), "loadedAt": "runtime"} for f in sandbox.runtime_scenarios],
+            "rules": [{"name": r.name, "source": r.source, "status": r.outcome.status} for r in current.rules],
+            "payers": sorted(current.payers),
+            "members": len(current.members),
+        }
+    )
+
+
+async def list_requests(sandbox: Sandbox, request: Request) -> Response:
+    records = [r.to_api() for r in sandbox.journal.records()]
+    operation = request.query_params.get("operationId")
+    if operation:
+        records = [r for r in records if r["operationId"] == operation]
+    return SoharJSONResponse({"requests": records, "count": len(records)})
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    def r(path: str, handler: AdminHandler, method: str) -> Route:
+        return Route(f"/__admin{path}", _endpoint(sandbox, handler), methods=[method])
+
+    return [
+        r("/health", health, "GET"),
+        r("/reset", reset, "POST"),
+        r("/clock", get_clock, "GET"),
+        r("/clock/advance", advance_clock, "POST"),
+        r("/verifications", list_verifications, "GET"),
+        r("/verifications/{verificationId}", get_verification, "GET"),
+        r("/scenarios", load_scenario, "POST"),
+        r("/scenarios", list_scenarios, "GET"),
+        r("/requests", list_requests, "GET"),
+    ]

@@ -1,0 +1,1 @@
+"""Thin HTTP adapters: parse, validate, call the backend, serialize."""

@@ -1,0 +1,198 @@
+"""`sohar-mock`: serve the sandbox, or check scenario files."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .scenarios import ScenarioError, ScenarioSet, load_file
+from .settings import (
+    DEFAULT_WEBHOOK_SECRET,
+    ConfigError,
+    Settings,
+    credentials_from,
+    env,
+    load_config_file,
+)
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = env(name)
+    if value is None:
+        return None
+    # Paths split on the OS path separator, URLs on commas or whitespace.
+    separators = os.pathsep if name == "SCENARIOS" else ","
+    return [part.strip() for chunk in value.split(separators) for part in chunk.split() if part.strip()]
+
+
+def _number(value: str | None, kind: type, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}") from None
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    """CLI flag, else environment variable, else config file, else default."""
+    config_path = _first(getattr(args, "config", None), env("CONFIG"))
+    config = load_config_file(Path(config_path)) if config_path else {}
+    source = f"config file {config_path}"
+    scenario_args = _first(getattr(args, "scenarios", None), _env_list("SCENARIOS"), config.get("scenarios"))
+    webhooks = config.get("webhooks") or {}
+    kwargs: dict[str, Any] = {
+        "host": _first(getattr(args, "host", None), env("HOST"), config.get("host"), "127.0.0.1"),
+        "port": _first(
+            getattr(args, "port", None), _number(env("PORT"), int, "SOHAR_MOCK_PORT"), config.get("port"), 8080
+        ),
+        "scenario_paths": tuple(Path(p) for p in scenario_args or ()),
+        "latency": _first(
+            getattr(args, "latency", None), _number(env("LATENCY"), float, "SOHAR_MOCK_LATENCY"), config.get("latency")
+        ),
+        "seed": _first(getattr(args, "seed", None), _number(env("SEED"), int, "SOHAR_MOCK_SEED"), config.get("seed")),
+        "token_ttl": int(config.get("tokenTtl", 3600)),
+        "validate_requests": not getattr(args, "no_validate", False),
+        "validate_responses": bool(getattr(args, "strict", False) or config.get("validateResponses", False)),
+        "webhook_urls": tuple(
+            _first(getattr(args, "webhook_url", None), _env_list("WEBHOOK_URL"), webhooks.get("urls")) or ()
+        ),
+        "webhook_secret": _first(
+            getattr(args, "webhook_secret", None), env("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
+        ),
+    }
+    if "credentials" in config:
+        kwargs["credentials"] = credentials_from(config["credentials"], source)
+    if not isinstance(kwargs["port"], int) or not 0 <= kwargs["port"] <= 65535:
+        raise ConfigError(f"port must be 0-65535, got {kwargs['port']!r}")
+    if kwargs["latency"] is not None and kwargs["latency"] < 0:
+        raise ConfigError("latency must not be negative")
+    return Settings(**kwargs)
+
+
+def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
+    lines = [
+        f"Sohar sandbox mock {__version__} listening on {url}",
+        f"  API spec:   {url}/openapi.yaml    admin: {url}/__admin/health",
+        "  credentials (POST /oauth/token with JSON {client_id, client_secret}):",
+    ]
+    for c in settings.credentials:
+        lines.append(f"    {c.environment:<11} client_id={c.client_id}  client_secret={c.client_secret}")
+    lines.append("  scenarios:")
+    lines.extend(f"    {path}" for path in files)
+    if settings.webhook_urls:
+        lines.append("  webhooks (all event types):")
+        lines.extend(f"    {u}" for u in settings.webhook_urls)
+    secret_note = " (default, fake)" if settings.webhook_secret == DEFAULT_WEBHOOK_SECRET else ""
+    lines.append(f"  webhook signing secret{secret_note}: {settings.webhook_secret}")
+    if settings.latency is not None:
+        lines.append(f"  latency: {settings.latency}s of mock-clock time before each result")
+    if settings.seed is not None:
+        lines.append(f"  seed: {settings.seed} (identifiers are repeatable)")
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import build_app
+    from .sandbox import Sandbox, load_startup_scenarios
+
+    settings = resolve_settings(args)
+    files = settings.scenario_files()
+    sandbox = Sandbox(settings, load_startup_scenarios(settings))
+    app = build_app(sandbox=sandbox)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=(env("LOG_LEVEL") or "warning").lower(),
+        access_log=env("ACCESS_LOG") == "1",
+        timeout_graceful_shutdown=4,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(banner(settings, files, f"http://{host}:{settings.port}"), flush=True)
+    server.run()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = resolve_settings(args)
+    files = settings.scenario_files()
+    loaded = []
+    failed = 0
+    for path in files:
+        try:
+            loaded.append(load_file(path))
+            print(f"ok      {path}")
+        except ScenarioError as exc:
+            failed += 1
+            print(f"error   {exc}", file=sys.stderr)
+    if not failed:
+        try:
+            combined = ScenarioSet(loaded)
+        except ScenarioError as exc:
+            print(f"error   {exc}", file=sys.stderr)
+            return 1
+        counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
+        print(f"{len(loaded)} file(s): {counts}")
+    return 1 if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sohar-mock", description="A local sandbox of the Sohar Health API.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the mock server")
+    serve.add_argument("--host", help="interface to listen on (SOHAR_MOCK_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (SOHAR_MOCK_PORT; default 8080)")
+    serve.add_argument(
+        "--scenarios", nargs="+", metavar="PATH", help="scenario files or folders (SOHAR_MOCK_SCENARIOS)"
+    )
+    serve.add_argument("--config", metavar="FILE", help="YAML config file (SOHAR_MOCK_CONFIG)")
+    serve.add_argument(
+        "--latency", type=float, metavar="S", help="mock-clock seconds before each result (SOHAR_MOCK_LATENCY)"
+    )
+    serve.add_argument("--seed", type=int, metavar="N", help="make identifiers repeatable (SOHAR_MOCK_SEED)")
+    serve.add_argument(
+        "--webhook-url", action="append", metavar="URL", help="subscribe URL to every event (SOHAR_MOCK_WEBHOOK_URL)"
+    )
+    serve.add_argument("--webhook-secret", metavar="whsec_...", help="signing secret (SOHAR_MOCK_WEBHOOK_SECRET)")
+    serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
+    serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")
+    serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser("check", help="validate scenario files and exit non-zero on problems")
+    check.add_argument(
+        "--scenarios", nargs="+", metavar="PATH", help="scenario files or folders (default: the packaged ones)"
+    )
+    check.add_argument("--config", metavar="FILE", help="YAML config file (SOHAR_MOCK_CONFIG)")
+    check.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=(env("LOG_LEVEL") or "warning").upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except (ConfigError, ScenarioError) as exc:
+        print(f"sohar-mock: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

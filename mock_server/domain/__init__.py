@@ -1,0 +1,1 @@
+"""The backend: plain Python, no HTTP. Methods are named after Sohar's operations."""

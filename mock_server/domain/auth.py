@@ -1,0 +1,86 @@
+"""Credentials and bearer tokens.
+
+Tokens are stateless (an HMAC over environment, client and expiry), so a load test that
+asks for a million tokens costs no memory; expiry is judged on the mock clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from ..clock import Clock
+from ..errors import Unauthorized
+from ..ids import IdSource
+
+ENVIRONMENTS = ("sandbox", "production")
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    client_id: str
+    client_secret: str
+    environment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid token speaks for."""
+
+    client_id: str
+    environment: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TokenIssuer:
+    def __init__(self, credentials: tuple[Credential, ...], clock: Clock, ids: IdSource, ttl: int) -> None:
+        self._by_id = {c.client_id: c for c in credentials}
+        self._clock = clock
+        self._ids = ids
+        self._ttl = ttl
+        self._key = ids.secret_bytes(32)
+
+    def get_token(self, client_id: str, client_secret: str) -> IssuedToken:
+        credential = self._by_id.get(client_id)
+        if credential is None or not hmac.compare_digest(credential.client_secret, client_secret):
+            raise Unauthorized()
+        expires_at = int(self._clock.now()) + self._ttl
+        claims = f"{credential.environment}|{client_id}|{expires_at}|{self._ids.token(12)}"
+        body = _b64(claims.encode())
+        return IssuedToken(f"{body}.{self._sign(body)}", self._ttl)
+
+    def _sign(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:24])
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an `Authorization: Bearer …` header, or 403 as Sohar answers."""
+        if not authorization:
+            raise Unauthorized()
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized()
+        body, _, signature = token.strip().partition(".")
+        if not hmac.compare_digest(signature, self._sign(body)):
+            raise Unauthorized()
+        try:
+            environment, client_id, expires, _nonce = (
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().split("|")
+            )
+        except ValueError:
+            raise Unauthorized() from None
+        expires_at = float(expires)
+        if self._clock.now() >= expires_at or client_id not in self._by_id:
+            raise Unauthorized()
+        return Principal(client_id, environment, expires_at)

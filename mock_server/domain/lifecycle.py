@@ -1,0 +1,45 @@
+"""Verification statuses and the transitions between them, declared once."""
+
+from __future__ import annotations
+
+# Internal: created, its result not yet due. Sohar has no such status, so the API shows
+# it as `pending`; no `pending` event fires for it (Sohar fires one only for an outage).
+PROCESSING = "processing"
+PENDING = "pending"
+FINAL = frozenset(
+    {
+        "complete.eligible",
+        "complete.ineligible",
+        "error.member.id",
+        "error.member.dob",
+        "error.member.name",
+        "error.payer",
+        "error.payer.npi",
+    }
+)
+STATUSES = frozenset({PENDING, *FINAL})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    PROCESSING: frozenset({PENDING, *FINAL}),
+    PENDING: FINAL,
+    **{status: frozenset() for status in FINAL},
+}
+
+STATUS_REASONS: dict[str, frozenset[str]] = {
+    "complete.ineligible": frozenset({"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}),
+    "error.payer": frozenset({"CONTACT_PAYER_REQUIRED"}),
+}
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def public_status(status: str) -> str:
+    return PENDING if status == PROCESSING else status
+
+
+def event_name(status: str, environment: str) -> str:
+    """`sandbox.verification.updated` and friends, per Sohar's event table."""
+    base = "verification.pending" if status == PENDING else "verification.updated"
+    return f"sandbox.{base}" if environment == "sandbox" else base

@@ -1,0 +1,220 @@
+"""The verification lifecycle: create, resolve on the mock clock, emit events."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..clock import Scheduler, Timer
+from ..errors import Conflict, InvalidRequest, NotFound
+from ..ids import IdSource
+from ..scenarios import PENDING as SCENARIO_PENDING
+from ..scenarios import Outcome, Resolution, ScenarioSet
+from .auth import Principal
+from .events import EventBus, VerificationEvent
+from .lifecycle import FINAL, PENDING, PROCESSING, STATUS_REASONS, STATUSES, can_transition, event_name
+
+if TYPE_CHECKING:
+    from ..store import VerificationStore
+
+_intern = sys.intern
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationRequest:
+    """A validated Create Verification body, kept compact: 100 000 of them must fit."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: str
+    state: str
+    member_id: str
+    payer_id: str
+    place_of_service_code: str
+    specialty_code: str
+    id: str | None = None
+    subscriber: tuple[str | None, str | None, str | None] | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> VerificationRequest:
+        patient = body["patient"]
+        sub = body.get("subscriber")
+        return cls(
+            first_name=patient["firstName"],
+            last_name=patient["lastName"],
+            date_of_birth=patient["dateOfBirth"],
+            state=_intern(patient["state"]),
+            member_id=patient["memberId"],
+            payer_id=_intern(body["payerId"]),
+            place_of_service_code=_intern(body["placeOfServiceCode"]),
+            specialty_code=_intern(body["specialtyCode"]),
+            id=body.get("id"),
+            subscriber=(sub.get("firstName"), sub.get("lastName"), sub.get("dateOfBirth")) if sub else None,
+        )
+
+    def fields(self, environment: str) -> dict[str, str | None]:
+        """The request as dotted paths, the vocabulary scenario rules match on."""
+        sub = self.subscriber or (None, None, None)
+        return {
+            "environment": environment,
+            "payerId": self.payer_id,
+            "placeOfServiceCode": self.place_of_service_code,
+            "specialtyCode": self.specialty_code,
+            "id": self.id,
+            "patient.firstName": self.first_name,
+            "patient.lastName": self.last_name,
+            "patient.dateOfBirth": self.date_of_birth,
+            "patient.state": self.state,
+            "patient.memberId": self.member_id,
+            "subscriber.firstName": sub[0],
+            "subscriber.lastName": sub[1],
+            "subscriber.dateOfBirth": sub[2],
+        }
+
+
+@dataclass(slots=True)
+class Verification:
+    verification_id: str
+    environment: str
+    client_id: str
+    created: float
+    request: VerificationRequest
+    status: str = PROCESSING
+    status_reason: str | None = None
+    resolution: Resolution | None = None
+    # The day a result was reached: relative plan dates render against it, so they hold still.
+    resolved_on: date | None = None
+    updated: float = 0.0
+    rule: str | None = None
+    timer: Timer | None = None
+
+
+class VerificationBackend:
+    def __init__(
+        self,
+        store: VerificationStore,
+        scenarios: Callable[[], ScenarioSet],
+        scheduler: Scheduler,
+        events: EventBus,
+        ids: IdSource,
+        latency: float | None,
+    ) -> None:
+        self._store = store
+        self._scenarios = scenarios
+        self._scheduler = scheduler
+        self._clock = scheduler.clock
+        self._events = events
+        self._ids = ids
+        self._latency = latency
+
+    # -- Sohar operations -------------------------------------------------------------
+
+    def create_verification(self, principal: Principal, request: VerificationRequest) -> Verification:
+        scenarios = self._scenarios()
+        if scenarios.find_payer(request.payer_id) is None:
+            raise InvalidRequest("payerId")
+        now = self._clock.now()
+        verification = Verification(
+            verification_id=self._ids.uuid(),
+            environment=principal.environment,
+            client_id=principal.client_id,
+            created=now,
+            request=request,
+            updated=now,
+        )
+        self._store.add(verification)
+        decision = scenarios.decide(request.fields(principal.environment))
+        verification.rule = decision.rule.name if decision.rule else None
+        delay = self._delay(decision.outcome, scenarios)
+        verification.timer = self._scheduler.call_later(delay, lambda: self._advance(verification, decision.outcome))
+        return verification
+
+    def get_verification(self, principal: Principal, verification_id: str) -> Verification:
+        verification = self._store.get(verification_id)
+        # Another environment's verification does not exist for this token, as in Sohar.
+        if verification is None or verification.environment != principal.environment:
+            raise NotFound()
+        return verification
+
+    # -- control plane ----------------------------------------------------------------
+
+    def find(self, verification_id: str) -> Verification:
+        verification = self._store.get(verification_id)
+        if verification is None:
+            raise NotFound()
+        return verification
+
+    def force_status(self, verification_id: str, status: str, status_reason: str | None) -> Verification:
+        """Put a verification in any status now and fire its event (QA's shortcut)."""
+        if status not in STATUSES:
+            raise InvalidRequest("status")
+        allowed = STATUS_REASONS.get(status, frozenset())
+        if status_reason is not None and status_reason not in allowed:
+            raise InvalidRequest("statusReason")
+        if status == "complete.ineligible" and status_reason is None:
+            raise InvalidRequest("statusReason")
+        verification = self.find(verification_id)
+        if verification.timer is not None:
+            verification.timer.cancel()
+            verification.timer = None
+        scenarios = self._scenarios()
+        if status == PENDING:
+            self._transition(verification, PENDING, None, None, force=True)
+            return verification
+        fields = verification.request.fields(verification.environment)
+        resolution = scenarios.resolve(Outcome(status, status_reason), fields, self._clock.today(), rule="forced")
+        self._transition(verification, status, status_reason, resolution, force=True)
+        return verification
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def _delay(self, outcome: Outcome, scenarios: ScenarioSet) -> float:
+        for value in (outcome.delay, self._latency, scenarios.defaults.delay):
+            if value is not None:
+                return value
+        return 0.0
+
+    def _advance(self, verification: Verification, outcome: Outcome) -> None:
+        verification.timer = None
+        scenarios = self._scenarios()
+        if outcome.status == SCENARIO_PENDING:
+            self._transition(verification, PENDING, None, None)
+            recover = outcome.recover_after
+            if recover is None:
+                recover = scenarios.defaults.recover_after if scenarios.defaults.recover_after is not None else 5.0
+            then = outcome.then or Outcome("roster")
+            verification.timer = self._scheduler.call_later(recover, lambda: self._advance(verification, then))
+            return
+        fields = verification.request.fields(verification.environment)
+        resolution = scenarios.resolve(outcome, fields, self._clock.today(), rule=verification.rule)
+        self._transition(verification, resolution.status, resolution.status_reason, resolution)
+
+    def _transition(
+        self,
+        verification: Verification,
+        status: str,
+        status_reason: str | None,
+        resolution: Resolution | None,
+        force: bool = False,
+    ) -> None:
+        if not force and not can_transition(verification.status, status):
+            raise Conflict("status", f"{verification.status} cannot become {status}")
+        now = self._clock.now()
+        verification.status = status
+        verification.status_reason = status_reason
+        verification.resolution = resolution
+        verification.resolved_on = self._clock.today() if status in FINAL else None
+        verification.updated = now
+        self._events.publish(
+            VerificationEvent(
+                event=event_name(status, verification.environment),
+                verification_id=verification.verification_id,
+                id=verification.request.id,
+                status=status,
+                environment=verification.environment,
+                occurred_at=now,
+            )
+        )

@@ -1,0 +1,32 @@
+"""Every identifier the mock mints comes from here, so `--seed` makes a run repeatable."""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+class IdSource:
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = seed
+        self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
+
+    def reseed(self) -> None:
+        if self._seed is not None:
+            self._rng = random.Random(self._seed)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def token(self, length: int = 48) -> str:
+        return "".join(self._rng.choice(_ALPHABET) for _ in range(length))
+
+    def prefixed(self, prefix: str, length: int = 27) -> str:
+        """Svix-style ids: `msg_…`, `ep_…`."""
+        return f"{prefix}_{self.token(length)}"
+
+    def secret_bytes(self, n: int = 24) -> bytes:
+        return self._rng.getrandbits(8 * n).to_bytes(n, "big")

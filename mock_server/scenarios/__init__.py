@@ -1,0 +1,23 @@
+"""Scenario files: payers, a payer's roster of members, and outcome rules."""
+
+from .loader import ScenarioError, load_file, load_text
+from .model import PENDING, ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
+from .resolver import Decision, Resolution, ScenarioSet, fold_name
+
+__all__ = [
+    "PENDING",
+    "ROSTER",
+    "Coverage",
+    "Decision",
+    "Member",
+    "Outcome",
+    "Payer",
+    "Resolution",
+    "Rule",
+    "ScenarioError",
+    "ScenarioFile",
+    "ScenarioSet",
+    "fold_name",
+    "load_file",
+    "load_text",
+]

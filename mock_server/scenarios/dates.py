@@ -1,0 +1,41 @@
+"""Scenario dates: MM/DD/YYYY, or relative to the mock clock's today (`today+30d`)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+_RELATIVE = re.compile(r"^today(?:([+-])(\d+)([dmy]))?$")
+_ABSOLUTE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def parse_date(text: str, today: date) -> date:
+    """Raise ValueError for anything that is not a real date in either form."""
+    if match := _ABSOLUTE.match(text):
+        month, day, year = (int(g) for g in match.groups())
+        return date(year, month, day)
+    if match := _RELATIVE.match(text):
+        sign, amount, unit = match.groups()
+        if sign is None:
+            return today
+        n = int(amount) * (1 if sign == "+" else -1)
+        if unit == "d":
+            return today + timedelta(days=n)
+        return _add_months(today, n if unit == "m" else 12 * n)
+    raise ValueError(f"{text!r} is neither MM/DD/YYYY nor today±N(d|m|y)")
+
+
+def format_date(day: date) -> str:
+    return day.strftime("%m/%d/%Y")
+
+
+def resolve_date(text: str, today: date) -> str:
+    return format_date(parse_date(text, today))

@@ -1,0 +1,264 @@
+"""Load scenario files: YAML -> schema check -> model objects, errors naming file and line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from .dates import parse_date
+from .model import (
+    PENDING,
+    ROSTER,
+    Coverage,
+    Defaults,
+    Matcher,
+    Member,
+    Outcome,
+    Payer,
+    Rule,
+    ScenarioFile,
+)
+
+_COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
+_INELIGIBLE_REASONS = {"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}
+
+
+class ScenarioError(ValueError):
+    """A scenario file is unusable; the message says file, line and problem."""
+
+    def __init__(self, source: str, line: int | None, problem: str) -> None:
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {problem}")
+        self.source = source
+        self.line = line
+        self.problem = problem
+
+
+@cache
+def _schema_validator() -> jsonschema_rs.Validator:
+    schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
+    return jsonschema_rs.validator_for(schema)
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _line_map(value_node, (*path, key_node.value), lines)
+            lines[(*path, key_node.value)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), lines)
+
+
+@dataclass
+class _Located:
+    """A parsed document and the line of every path in it."""
+
+    source: str
+    lines: dict[tuple[Any, ...], int]
+
+    def line(self, path: tuple[Any, ...]) -> int | None:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def error(self, path: tuple[Any, ...], problem: str) -> ScenarioError:
+        return ScenarioError(self.source, self.line(path), problem)
+
+    def where(self, path: tuple[Any, ...]) -> str:
+        return f"{self.source}:{self.line(path)}"
+
+
+def _describe(error: jsonschema_rs.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.instance_path) or "the file"
+    message = error.message
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Type) and isinstance(error.instance, int | float):
+        message += " (quote it: YAML reads 00000000 as the number 0)"
+    return f"{path}: {message}"
+
+
+def load_file(path: Path) -> ScenarioFile:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ScenarioError(str(path), None, f"cannot read: {exc.strerror}") from None
+    return load_text(text, str(path))
+
+
+def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, line, f"not valid YAML: {problem}") from None
+    if node is None or data is None:
+        raise ScenarioError(source, None, "the file is empty")
+    lines: dict[tuple[Any, ...], int] = {}
+    _line_map(node, (), lines)
+    doc = _Located(source, lines)
+    errors = list(_schema_validator().iter_errors(data))
+    if errors:
+        # Deepest first: "benefits.0.copay: -1 is less than 0" beats "members.0 is invalid".
+        error = max(errors, key=lambda e: len(e.instance_path))
+        raise doc.error(tuple(error.instance_path), _describe(error))
+    return _build(data, doc, today or date.today())
+
+
+def _coverage(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], today: date) -> Coverage:
+    own = {key: raw[key] for key in _COVERAGE_KEYS if key in raw}
+    plan = own.get("plan") or {}
+    try:
+        start = parse_date(plan["startDate"], today) if plan.get("startDate") else None
+        end = parse_date(plan["endDate"], today) if plan.get("endDate") else None
+    except ValueError as exc:
+        raise doc.error((*path, "plan"), str(exc)) from None
+    if start and end and start > end:
+        raise doc.error((*path, "plan"), "plan.startDate is after plan.endDate")
+    _check_benefits(own.get("benefits", []), doc, (*path, "benefits"))
+    return Coverage().merged(own)
+
+
+def _check_benefits(benefits: list[dict[str, Any]], doc: _Located, path: tuple[Any, ...]) -> None:
+    for index, benefit in enumerate(benefits):
+        for part in ("deductible", "outOfPocket"):
+            amounts = benefit.get(part) or {}
+            total, remaining = amounts.get("total"), amounts.get("remaining")
+            if total is not None and remaining is not None and remaining > total:
+                raise doc.error((*path, index, part), f"{part}.remaining ({remaining}) exceeds total ({total})")
+    by_tier: dict[Any, dict[str, float]] = {}
+    for benefit in benefits:
+        if benefit.get("coinsurance") is not None:
+            by_tier.setdefault(benefit.get("tier"), {})[benefit["networkStatus"]] = benefit["coinsurance"]
+    for tier, rates in by_tier.items():
+        if "inn" in rates and "oon" in rates and rates["oon"] < rates["inn"]:
+            raise doc.error(
+                path,
+                f"tier {tier}: out-of-network coinsurance {rates['oon']} is below in-network {rates['inn']}",
+            )
+
+
+def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: bool = False) -> Outcome:
+    status = raw["status"]
+    reason = raw.get("statusReason")
+    if reason is not None:
+        if status == "complete.ineligible" and reason not in _INELIGIBLE_REASONS:
+            raise doc.error(path, f"statusReason {reason} does not go with complete.ineligible")
+        if status == "error.payer" and reason != "CONTACT_PAYER_REQUIRED":
+            raise doc.error(path, f"statusReason {reason} does not go with error.payer")
+        if status not in ("complete.ineligible", "error.payer"):
+            raise doc.error(path, f"{status} carries no statusReason (only complete.ineligible and error.payer do)")
+    elif status == "complete.ineligible":
+        raise doc.error(path, "complete.ineligible needs a statusReason (INACTIVE, NON_COVERED, ...)")
+    if status != PENDING and ("then" in raw or "recoverAfter" in raw):
+        raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
+    if nested and status == PENDING:
+        raise doc.error(path, "a pending outcome must be followed by a final one, not another pending")
+    then = None
+    if status == PENDING:
+        then = _outcome(raw.get("then", {"status": ROSTER}), doc, (*path, "then"), nested=True)
+    return Outcome(
+        status=status,
+        status_reason=reason,
+        delay=raw.get("delay"),
+        recover_after=raw.get("recoverAfter"),
+        then=then,
+        profile=raw.get("profile"),
+    )
+
+
+def _matcher(field: str, raw: Any, doc: _Located, path: tuple[Any, ...]) -> Matcher:
+    if isinstance(raw, dict):
+        try:
+            return Matcher(field, pattern=re.compile(raw["pattern"]))
+        except re.error as exc:
+            raise doc.error(path, f"bad pattern for {field}: {exc}") from None
+    values = raw if isinstance(raw, list) else [raw]
+    return Matcher(field, values=tuple(_text(v) for v in values))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
+    raw_defaults = data.get("defaults", {})
+    defaults = Defaults(
+        delay=raw_defaults.get("delay"),
+        recover_after=raw_defaults.get("recoverAfter"),
+        profile=raw_defaults.get("profile"),
+    )
+    payers = tuple(
+        Payer(
+            payer_id=p["payerId"],
+            payer_name=p["payerName"],
+            alias_payer_ids=tuple(p.get("aliasPayerIds", ())),
+            alias_payer_names=tuple(p.get("aliasPayerNames", ())),
+            group_of=tuple(p.get("groupOf", ())),
+        )
+        for p in data.get("payers", [])
+    )
+    profiles = {name: _coverage(raw, doc, ("profiles", name), today) for name, raw in data.get("profiles", {}).items()}
+    members = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(data.get("members", [])):
+        path = ("members", index)
+        key = (raw["payerId"], raw["memberId"])
+        if key in seen:
+            raise doc.error(path, f"member {key[1]} of payer {key[0]} is listed twice (first at members.{seen[key]})")
+        seen[key] = index
+        try:
+            parse_date(raw["dateOfBirth"], today)
+        except ValueError as exc:
+            raise doc.error((*path, "dateOfBirth"), str(exc)) from None
+        members.append(
+            Member(
+                member_id=raw["memberId"],
+                payer_id=raw["payerId"],
+                first_name=raw["firstName"],
+                last_name=raw["lastName"],
+                date_of_birth=raw["dateOfBirth"],
+                coverage=_coverage(raw, doc, path, today),
+                gender=raw.get("gender"),
+                relationship_code=raw.get("subscriberRelationshipCode"),
+                address=raw.get("address"),
+                subscriber=raw.get("subscriber"),
+                profile=raw.get("profile"),
+                own_coverage={k: raw[k] for k in _COVERAGE_KEYS if k in raw},
+                source=doc.where(path),
+            )
+        )
+    rules = []
+    for index, raw in enumerate(data.get("rules", [])):
+        path = ("rules", index)
+        matchers = tuple(_matcher(field, value, doc, (*path, "match", field)) for field, value in raw["match"].items())
+        rules.append(
+            Rule(
+                name=raw.get("name") or f"rules[{index}]",
+                matchers=matchers,
+                outcome=_outcome(raw["outcome"], doc, (*path, "outcome")),
+                source=doc.where(path),
+            )
+        )
+    return ScenarioFile(
+        source=doc.source,
+        name=data.get("name") or Path(doc.source).stem,
+        description=data.get("description", ""),
+        defaults=defaults,
+        payers=payers,
+        profiles=profiles,
+        members=tuple(members),
+        rules=tuple(rules),
+    )

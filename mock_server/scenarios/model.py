@@ -1,0 +1,143 @@
+"""What a scenario file declares, as plain immutable Python objects."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+PENDING = "pending"
+ROSTER = "roster"
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    payer_id: str
+    payer_name: str
+    alias_payer_ids: tuple[str, ...] = ()
+    alias_payer_names: tuple[str, ...] = ()
+    group_of: tuple[str, ...] = ()
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "payerId": self.payer_id,
+            "payerName": self.payer_name,
+            "aliasPayerIds": list(self.alias_payer_ids),
+            "aliasPayerNames": list(self.alias_payer_names),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The part of a payer's answer that describes a member's plan and benefits."""
+
+    plan: dict[str, Any] | None = None
+    group: dict[str, Any] | None = None
+    benefits: tuple[dict[str, Any], ...] = ()
+    limitations: tuple[dict[str, Any], ...] = ()
+    related_entities: tuple[dict[str, Any], ...] = ()
+    covered_specialties: frozenset[str] | None = None
+
+    def merged(self, overrides: dict[str, Any]) -> Coverage:
+        """This coverage with a member's own keys taking precedence."""
+        return Coverage(
+            plan=overrides.get("plan", self.plan),
+            group=overrides.get("group", self.group),
+            benefits=tuple(overrides.get("benefits", self.benefits)),
+            limitations=tuple(overrides.get("limitations", self.limitations)),
+            related_entities=tuple(overrides.get("relatedEntities", self.related_entities)),
+            covered_specialties=(
+                frozenset(overrides["coveredSpecialties"])
+                if "coveredSpecialties" in overrides
+                else self.covered_specialties
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One record on a payer's roster."""
+
+    member_id: str
+    payer_id: str
+    first_name: str
+    last_name: str
+    date_of_birth: str
+    coverage: Coverage
+    gender: str | None = None
+    relationship_code: str | None = None
+    address: dict[str, Any] | None = None
+    subscriber: dict[str, Any] | None = None
+    # The profile is applied when files are combined, since it may live in another file.
+    profile: str | None = None
+    own_coverage: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a rule decides: a status (or `roster`), its timing and what follows `pending`."""
+
+    status: str
+    status_reason: str | None = None
+    delay: float | None = None
+    recover_after: float | None = None
+    then: Outcome | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    path: str
+    values: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, value: str | None) -> bool:
+        if value is None:
+            return False
+        if self.pattern is not None:
+            return self.pattern.fullmatch(value) is not None
+        return value in self.values
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    matchers: tuple[Matcher, ...]
+    outcome: Outcome
+    source: str
+
+    def matches(self, fields: dict[str, str | None]) -> bool:
+        return all(m.matches(fields.get(m.path)) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    delay: float | None = None
+    recover_after: float | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """One loaded file; `source` names it in messages (a path, or a name given at upload)."""
+
+    source: str
+    name: str
+    description: str = ""
+    defaults: Defaults = field(default_factory=Defaults)
+    payers: tuple[Payer, ...] = ()
+    profiles: dict[str, Coverage] = field(default_factory=dict)
+    members: tuple[Member, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "name": self.name,
+            "description": self.description,
+            "payers": len(self.payers),
+            "profiles": len(self.profiles),
+            "members": len(self.members),
+            "rules": [rule.name for rule in self.rules],
+        }

@@ -1,0 +1,171 @@
+"""Combine loaded scenario files and decide a verification's outcome, as a payer would."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+from .dates import parse_date
+from .loader import ScenarioError
+from .model import ROSTER, Coverage, Defaults, Member, Outcome, Payer, Rule, ScenarioFile
+
+_NOT_NAME = re.compile(r"[^0-9a-z]")
+
+
+def fold_name(name: str) -> str:
+    """Case, whitespace, punctuation and accents do not make a different name."""
+    decomposed = unicodedata.normalize("NFKD", name).casefold()
+    return _NOT_NAME.sub("", decomposed)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A final answer: the status and what the payer returned with it."""
+
+    status: str
+    status_reason: str | None
+    payer: Payer
+    member: Member | None = None
+    coverage: Coverage | None = None
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The first step of an outcome: which rule (if any) spoke, and what it said."""
+
+    outcome: Outcome
+    rule: Rule | None
+
+
+_ROSTER = Outcome(status=ROSTER)
+
+
+class ScenarioSet:
+    """Every loaded file, combined: later files override payers, profiles and members by
+    key; rules are tried in load order unless `rule_files` gives another order."""
+
+    def __init__(self, files: Iterable[ScenarioFile], rule_files: Iterable[ScenarioFile] | None = None) -> None:
+        self.files = tuple(files)
+        self.payers: dict[str, Payer] = {}
+        self.profiles: dict[str, Coverage] = {}
+        members: dict[tuple[str, str], Member] = {}
+        self.rules: list[Rule] = []
+        defaults = Defaults()
+        for scenario in self.files:
+            self.payers.update((p.payer_id, p) for p in scenario.payers)
+            self.profiles.update(scenario.profiles)
+            members.update(((m.payer_id, m.member_id), m) for m in scenario.members)
+            defaults = Defaults(
+                delay=scenario.defaults.delay if scenario.defaults.delay is not None else defaults.delay,
+                recover_after=(
+                    scenario.defaults.recover_after
+                    if scenario.defaults.recover_after is not None
+                    else defaults.recover_after
+                ),
+                profile=scenario.defaults.profile or defaults.profile,
+            )
+        self.defaults = defaults
+        for scenario in self.files if rule_files is None else rule_files:
+            self.rules.extend(scenario.rules)
+        self._lookup: dict[str, Payer] = {}
+        for payer in self.payers.values():
+            for alias in payer.alias_payer_ids:
+                self._lookup.setdefault(alias.upper(), payer)
+        for payer in self.payers.values():
+            self._lookup[payer.payer_id.upper()] = payer
+        self.members = {key: self._with_profile(m) for key, m in members.items()}
+        self._check_references()
+
+    def _with_profile(self, member: Member) -> Member:
+        if member.profile is None:
+            return member
+        if member.profile not in self.profiles:
+            raise ScenarioError(member.source, None, f"member {member.member_id}: unknown profile {member.profile!r}")
+        return replace(member, coverage=self.profiles[member.profile].merged(member.own_coverage))
+
+    def _check_references(self) -> None:
+        known = ", ".join(sorted(self.payers)) or "none"
+        for member in self.members.values():
+            if member.payer_id not in self.payers:
+                raise ScenarioError(
+                    member.source,
+                    None,
+                    f"member {member.member_id}: unknown payer {member.payer_id!r} (known: {known})",
+                )
+        for payer in self.payers.values():
+            for grouped in payer.group_of:
+                if grouped not in self.payers:
+                    raise ScenarioError(
+                        payer.payer_id, None, f"group payer {payer.payer_id} routes to unknown payer {grouped!r}"
+                    )
+        if self.defaults.profile and self.defaults.profile not in self.profiles:
+            raise ScenarioError("defaults", None, f"unknown default profile {self.defaults.profile!r}")
+        for rule in self.rules:
+            outcome: Outcome | None = rule.outcome
+            while outcome is not None:
+                if outcome.profile and outcome.profile not in self.profiles:
+                    raise ScenarioError(rule.source, None, f"rule {rule.name}: unknown profile {outcome.profile!r}")
+                outcome = outcome.then
+
+    def find_payer(self, payer_id: str) -> Payer | None:
+        """By payer id or alias id, case-insensitively, as Sohar accepts either."""
+        return self._lookup.get(payer_id.upper())
+
+    def decide(self, fields: Mapping[str, str | None]) -> Decision:
+        for rule in self.rules:
+            if rule.matches(fields):
+                return Decision(rule.outcome, rule)
+        return Decision(_ROSTER, None)
+
+    def resolve(
+        self, outcome: Outcome, fields: Mapping[str, str | None], today: date, rule: str | None = None
+    ) -> Resolution:
+        """The final answer for an outcome that is not `pending`."""
+        payer = self.find_payer(fields["payerId"] or "")
+        if payer is None:  # the payer list changed under a live verification
+            return Resolution("error.payer", None, Payer(fields["payerId"] or "", fields["payerId"] or ""), rule=rule)
+        if outcome.status == ROSTER:
+            return self._from_roster(payer, fields, today, rule)
+        member = self._find_member(payer, fields)
+        status = outcome.status
+        coverage = None
+        if status.startswith("complete."):
+            profile = outcome.profile or self.defaults.profile
+            coverage = member.coverage if member and not outcome.profile else self.profiles.get(profile or "")
+        return Resolution(status, outcome.status_reason, payer, member if coverage else None, coverage, rule)
+
+    def _find_member(self, payer: Payer, fields: Mapping[str, str | None]) -> Member | None:
+        member_id = fields["patient.memberId"] or ""
+        for payer_id in (payer.payer_id, *payer.group_of):
+            member = self.members.get((payer_id, member_id))
+            if member is not None:
+                return member
+        return None
+
+    def _from_roster(self, payer: Payer, fields: Mapping[str, str | None], today: date, rule: str | None) -> Resolution:
+        member = self._find_member(payer, fields)
+        if member is None:
+            return Resolution("error.member.id", None, payer, rule=rule)
+        # A group payer id resolves to the payer that actually holds the member.
+        payer = self.payers[member.payer_id]
+        if parse_date(member.date_of_birth, today) != parse_date(fields["patient.dateOfBirth"] or "", today):
+            return Resolution("error.member.dob", None, payer, rule=rule)
+        same_name = fold_name(member.first_name) == fold_name(fields["patient.firstName"] or "") and fold_name(
+            member.last_name
+        ) == fold_name(fields["patient.lastName"] or "")
+        if not same_name:
+            return Resolution("error.member.name", None, payer, rule=rule)
+        coverage = member.coverage
+        plan = coverage.plan or {}
+        start = parse_date(plan["startDate"], today) if plan.get("startDate") else None
+        end = parse_date(plan["endDate"], today) if plan.get("endDate") else None
+        if (start and start > today) or (end and end < today):
+            return Resolution("complete.ineligible", "INACTIVE", payer, member, coverage, rule)
+        covered = coverage.covered_specialties
+        if covered is not None and fields["specialtyCode"] not in covered:
+            return Resolution("complete.ineligible", "NON_COVERED", payer, member, coverage, rule)
+        return Resolution("complete.eligible", None, payer, member, coverage, rule)

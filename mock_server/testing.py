@@ -1,0 +1,100 @@
+"""Run the mock on a free loopback port from Python (tests, the pytest plugin, scripts).
+
+with RunningMock() as mock:
+    httpx.post(f"{mock.base_url}/oauth/token", json=...)
+    mock.advance(5)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import uvicorn
+
+from .app import build_app
+from .sandbox import Sandbox
+from .settings import Settings
+
+SANDBOX_CREDENTIALS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
+PRODUCTION_CREDENTIALS = {"client_id": "production-client-id", "client_secret": "production-client-secret"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningMock:
+    """A real uvicorn server in a background thread, on a loopback port."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        settings = settings or Settings()
+        if settings.port in (0, 8080):
+            settings = replace(settings, port=free_port(settings.host))
+        self.settings = replace(settings, **overrides) if overrides else settings
+        self.sandbox = Sandbox(self.settings)
+        self.app = build_app(sandbox=self.sandbox)
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="on"
+            )
+        )
+        self._thread: threading.Thread | None = None
+        self.base_url = f"http://{self.settings.host}:{self.settings.port}"
+        self.admin_url = f"{self.base_url}/__admin"
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def start(self) -> RunningMock:
+        self._thread = threading.Thread(target=self._server.run, name="sohar-mock", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the mock did not start on {self.base_url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.http.close()
+
+    def __enter__(self) -> RunningMock:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- conveniences over HTTP -----------------------------------------------------------
+
+    def token(self, environment: str = "sandbox") -> str:
+        creds = SANDBOX_CREDENTIALS if environment == "sandbox" else PRODUCTION_CREDENTIALS
+        response = self.http.post("/oauth/token", json=creds)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def headers(self, environment: str = "sandbox") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(environment)}"}
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        response = self.http.post("/__admin/clock/advance", json={"seconds": seconds})
+        response.raise_for_status()
+        return dict(response.json())
+
+    def reset(self) -> None:
+        self.http.post("/__admin/reset").raise_for_status()
+
+
+@contextlib.contextmanager
+def running_mock(settings: Settings | None = None, **overrides: Any) -> Iterator[RunningMock]:
+    with RunningMock(settings, **overrides) as mock:
+        yield mock

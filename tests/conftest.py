@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from openapi_schema_validator import OAS30Validator
+
+from mock_server.testing import RunningMock
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
+
+JOHN_DOE: dict[str, Any] = {
+    "patient": {
+        "firstName": "John",
+        "lastName": "Doe",
+        "dateOfBirth": "09/20/2006",
+        "state": "CA",
+        "memberId": "00000000",
+    },
+    "payerId": "60054",
+    "placeOfServiceCode": "10",
+    "specialtyCode": "PSY",
+}
+
+
+def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
+    body = {**JOHN_DOE, "patient": {**JOHN_DOE["patient"], "memberId": member_id, **patient}}
+    return body
+
+
+def assert_conforms(schema_name: str, body: Any) -> None:
+    """Validate with an independent OpenAPI 3.0 validator, not the mock's own."""
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": SPEC["components"]}
+    errors = sorted(OAS30Validator(schema).iter_errors(body), key=str)
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[RunningMock]:
+    """The real server on a loopback port, shared by a session; reset by `mock`."""
+    with RunningMock(validate_responses=True) as running:
+        yield running
+
+
+@pytest.fixture
+def mock(live: RunningMock) -> RunningMock:
+    live.reset()
+    return live
