@@ -107,9 +107,7 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
         raise InvalidRequest("seconds", "seconds must be a number")
     if seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
         raise InvalidRequest("seconds", f"seconds must be between 0 and {MAX_ADVANCE_SECONDS} (one year)")
-    sandbox.clock.advance(seconds)
-    settled = await sandbox.scheduler.settle(timeout=sandbox.settings.webhook_timeout + 5)
-    sandbox.scheduler.wake()
+    settled = await sandbox.scheduler.advance(seconds, timeout=sandbox.settings.webhook_timeout + 5)
     return SoharJSONResponse({**clock_state(sandbox), "settled": settled})
 
 

@@ -47,6 +47,10 @@ class Clock:
     def reset(self) -> None:
         self._offset = 0.0
 
+    def raise_offset_to(self, offset: float) -> None:
+        """Exact final positioning after stepwise moves (no float drift from now() reads)."""
+        self._offset = max(self._offset, offset)
+
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
 
@@ -145,6 +149,29 @@ class Scheduler:
             done, _ = await asyncio.wait(list(self._pending), timeout=remaining)
             if not done:
                 return False
+
+    async def advance(self, seconds: float, timeout: float | None = None) -> bool:
+        """Move the clock forward, running each job at its own due time on the way.
+
+        A job that schedules more work (a webhook retry 5 s after a failed attempt) sees the
+        clock at its due time, so one long jump replays everything that would have happened
+        in between, in order. Returns False if `timeout` ran out waiting for started work.
+        """
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        target = self.clock.now() + seconds
+        final_offset = self.clock.offset + seconds
+        while (due := self.next_due()) is not None and due <= target:
+            if due > self.clock.now():
+                self.clock.advance(due - self.clock.now())
+            if not await self.settle(None if deadline is None else deadline - loop.time()):
+                break
+        self.clock.raise_offset_to(final_offset)
+        settled = await self.settle(None if deadline is None else deadline - loop.time())
+        self.wake()
+        return settled
 
     async def run_forever(self) -> None:
         self._wake = asyncio.Event()

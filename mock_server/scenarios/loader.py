@@ -41,6 +41,16 @@ class ScenarioError(ValueError):
         self.problem = problem
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, minus timestamps: `1985-12-10` stays text, so the date check can name it."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @cache
 def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
@@ -95,8 +105,8 @@ def load_file(path: Path) -> ScenarioFile:
 
 def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile:
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -111,7 +121,10 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
     if errors:
         # Deepest first: "benefits.0.copay: -1 is less than 0" beats "members.0 is invalid".
         error = max(errors, key=lambda e: len(e.instance_path))
-        raise doc.error(tuple(error.instance_path), _describe(error))
+        path = tuple(error.instance_path)
+        if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            path = (*path, sorted(error.kind.unexpected)[0])  # point at the stray key's own line
+        raise doc.error(path, _describe(error))
     return _build(data, doc, today or date.today())
 
 

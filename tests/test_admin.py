@@ -1,0 +1,118 @@
+"""The /__admin control plane: health, reset, clock, verifications, runtime scenarios, journal."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import request_for
+
+from mock_server.testing import RunningMock
+
+
+def test_health(mock: RunningMock) -> None:
+    body = mock.http.get("/__admin/health").json()
+    assert body["status"] == "ok"
+    assert body["verifications"] == 0
+    assert body["clock"]["offsetSeconds"] == 0
+
+
+def test_advance_moves_the_clock_and_reset_restores_it(mock: RunningMock) -> None:
+    before = mock.http.get("/__admin/clock").json()["nowUnix"]
+    moved = mock.advance(3600)
+    assert moved["offsetSeconds"] == 3600 and moved["settled"] is True
+    assert moved["nowUnix"] >= before + 3600
+    mock.http.post("/v2/verifications", json=request_for(), headers=mock.headers())
+    assert mock.http.get("/__admin/health").json()["verifications"] == 1
+    reset = mock.http.post("/__admin/reset").json()
+    assert reset["clock"]["offsetSeconds"] == 0
+    assert mock.http.get("/__admin/health").json()["verifications"] == 0
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"seconds": -1}, {"seconds": "5"}, {"seconds": True}, {"seconds": 10**12}, {"secs": 5}]
+)
+def test_advance_rejects_bad_seconds(mock: RunningMock, body: dict[str, object]) -> None:
+    response = mock.http.post("/__admin/clock/advance", json=body)
+    assert response.status_code == 400
+    assert response.json()["param"] == "seconds"
+    assert response.json()["message"]
+
+
+def test_advance_rejects_malformed_json(mock: RunningMock) -> None:
+    response = mock.http.post("/__admin/clock/advance", content=b"{")
+    assert response.status_code == 400 and response.json()["param"] == "body"
+
+
+def test_verifications_listing_and_filters(mock: RunningMock) -> None:
+    headers = mock.headers()
+    mock.http.post("/v2/verifications", json=request_for("00000000"), headers=headers)
+    mock.http.post("/v2/verifications", json=request_for("30000000"), headers=headers)
+    mock.http.post("/v2/verifications", json=request_for("10000000"), headers=mock.headers("production"))
+    everything = mock.http.get("/__admin/verifications").json()
+    assert everything["count"] == 3
+    pending = mock.http.get("/__admin/verifications", params={"status": "pending"}).json()["verifications"]
+    assert [v["memberId"] for v in pending] == ["30000000"]
+    assert pending[0]["rule"] == "payer-outage-then-recovers"
+    assert pending[0]["nextTransitionAt"] is not None
+    production = mock.http.get("/__admin/verifications", params={"environment": "production"}).json()
+    assert [v["status"] for v in production["verifications"]] == ["error.member.id"]
+    one = mock.http.get(f"/__admin/verifications/{pending[0]['verificationId']}").json()
+    assert one["body"]["status"] == "pending"
+    assert mock.http.get("/__admin/verifications/nope").status_code == 404
+
+
+EXTRA = textwrap.dedent(
+    """\
+    name: outage
+    rules:
+      - name: everyone-pending
+        match: {patient.lastName: Doe}
+        outcome: {status: pending, recoverAfter: 60, then: {status: error.payer}}
+    """
+)
+
+
+def test_runtime_scenario_wins_until_reset(mock: RunningMock) -> None:
+    loaded = mock.http.post("/__admin/scenarios", params={"name": "outage.yaml"}, content=EXTRA.encode())
+    assert loaded.status_code == 201, loaded.text
+    assert loaded.json()["rules"] == ["everyone-pending"]
+    listing = mock.http.get("/__admin/scenarios").json()
+    assert listing["rules"][0]["name"] == "everyone-pending"
+    assert [f["loadedAt"] for f in listing["files"]] == ["startup", "runtime"]
+    headers = mock.headers()
+    created = mock.http.post("/v2/verifications", json=request_for(), headers=headers).json()
+    url = f"/v2/verifications/{created['verificationId']}"
+    assert mock.http.get(url, headers=headers).json()["status"] == "pending"
+    mock.advance(60)
+    assert mock.http.get(url, headers=headers).json()["status"] == "error.payer"
+    mock.reset()
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("rules: [\n", "broken.yaml:2: not valid YAML"),
+        ("rules:\n  - match: {}\n    outcome: {status: pending}\n", "broken.yaml:2"),
+        (
+            "members:\n  - {memberId: A, payerId: NOPE, firstName: A, lastName: B, dateOfBirth: 01/01/2000}\n",
+            "unknown payer",
+        ),
+        ("", "empty"),
+    ],
+)
+def test_bad_runtime_scenario_is_400_and_changes_nothing(mock: RunningMock, content: str, fragment: str) -> None:
+    response = mock.http.post("/__admin/scenarios", params={"name": "broken.yaml"}, content=content.encode())
+    assert response.status_code == 400
+    assert response.json()["param"] == "scenario"
+    assert fragment in response.json()["message"]
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+
+
+def test_request_journal_records_operations(mock: RunningMock) -> None:
+    headers = mock.headers()
+    mock.http.post("/v2/verifications", json={**request_for(), "payerId": "nope"}, headers=headers)
+    requests = mock.http.get("/__admin/requests").json()["requests"]
+    assert [r["operationId"] for r in requests] == ["getToken", "createVerification"]
+    assert requests[1]["statusCode"] == 400 and requests[1]["errorParam"] == "payerId"
