@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class Settings:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     webhook_timeout: float = 15.0
     spec_path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def scenario_files(self) -> list[Path]:
         """Every scenario file to load, folders expanded to their *.yaml / *.yml files."""

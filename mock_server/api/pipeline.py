@@ -39,6 +39,7 @@ class Result:
 
 
 Handler = Callable[[Sandbox, Call], Awaitable[Result]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Operation:

@@ -9,7 +9,7 @@ from ..domain.render import verification_body
 from ..domain.verifications import VerificationRequest
 from ..errors import InvalidRequest, NotFound
 from ..sandbox import Sandbox
-from .pipeline import Call, Operation, Result
+from .pipeline import Call, Endpoint, Handler, Operation, Result
 
 
 def _require_object(body: object) -> dict:
@@ -58,7 +58,7 @@ async def get_verification(sandbox: Sandbox, call: Call) -> Result:
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    def op(operation_id: str, handler, *, auth: bool = True, body: bool = False):
+    def op(operation_id: str, handler: Handler, *, auth: bool = True, body: bool = False) -> Endpoint:
         return Operation(sandbox, operation_id, handler, auth=auth, body=body).endpoint
 
     return [
