@@ -16,9 +16,10 @@ from . import __version__
 from .api.http import SoharJSONResponse, read_body
 from .domain.lifecycle import public_status
 from .domain.render import iso_millis, verification_body
-from .errors import InvalidRequest, SoharError
+from .errors import InvalidRequest, NotFound, SoharError
 from .sandbox import Sandbox
 from .scenarios import ScenarioError, load_text
+from .webhooks.messages import STATES as MESSAGE_STATES
 
 AdminHandler = Callable[[Sandbox, Request], Awaitable[Response]]
 MAX_ADVANCE_SECONDS = 366 * 24 * 3600
@@ -165,6 +166,50 @@ async def list_requests(sandbox: Sandbox, request: Request) -> Response:
     return SoharJSONResponse({"requests": records, "count": len(records)})
 
 
+async def force_status(sandbox: Sandbox, request: Request) -> Response:
+    body = await _json_object(sandbox, request)
+    status = body.get("status")
+    reason = body.get("statusReason")
+    if not isinstance(status, str):
+        raise InvalidRequest("status", "status must be one of Sohar's verification statuses")
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidRequest("statusReason", "statusReason must be a string or null")
+    sandbox.scheduler.run_due()
+    verification = sandbox.verifications.force_status(request.path_params["verificationId"], status, reason)
+    return SoharJSONResponse({**verification_summary(sandbox, verification), "body": verification_body(verification)})
+
+
+async def list_deliveries(sandbox: Sandbox, request: Request) -> Response:
+    query = request.query_params
+    state = query.get("state")
+    if state is not None and state not in MESSAGE_STATES:
+        raise InvalidRequest("state", f"state must be one of {', '.join(MESSAGE_STATES)}")
+    messages = sandbox.webhooks.journal.select(
+        verification_id=query.get("verificationId"),
+        event=query.get("event"),
+        endpoint=query.get("endpointId") or query.get("endpoint"),
+        state=state,
+    )
+    return SoharJSONResponse({"deliveries": [m.to_api() for m in messages], "count": len(messages)})
+
+
+async def get_delivery(sandbox: Sandbox, request: Request) -> Response:
+    message = sandbox.webhooks.journal.get(request.path_params["messageId"])
+    if message is None:
+        raise NotFound()
+    return SoharJSONResponse(message.to_api())
+
+
+async def replay_delivery(sandbox: Sandbox, request: Request) -> Response:
+    message = await sandbox.webhooks.replay(request.path_params["messageId"])
+    return SoharJSONResponse(message.to_api())
+
+
+async def list_endpoints(sandbox: Sandbox, request: Request) -> Response:
+    endpoints = [{**e.to_api(with_secret=True), "source": e.source} for e in sandbox.webhooks.endpoints]
+    return SoharJSONResponse({"endpoints": endpoints, "count": len(endpoints)})
+
+
 def routes(sandbox: Sandbox) -> list[Route]:
     def r(path: str, handler: AdminHandler, method: str) -> Route:
         return Route(f"/__admin{path}", _endpoint(sandbox, handler), methods=[method])
@@ -176,7 +221,12 @@ def routes(sandbox: Sandbox) -> list[Route]:
         r("/clock/advance", advance_clock, "POST"),
         r("/verifications", list_verifications, "GET"),
         r("/verifications/{verificationId}", get_verification, "GET"),
+        r("/verifications/{verificationId}/status", force_status, "POST"),
         r("/scenarios", load_scenario, "POST"),
         r("/scenarios", list_scenarios, "GET"),
         r("/requests", list_requests, "GET"),
+        r("/webhooks/endpoints", list_endpoints, "GET"),
+        r("/webhooks/deliveries", list_deliveries, "GET"),
+        r("/webhooks/deliveries/{messageId}", get_delivery, "GET"),
+        r("/webhooks/deliveries/{messageId}/replay", replay_delivery, "POST"),
     ]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import admin
-from .api import sohar
+from .api import sohar, webhooks
 from .api.http import SoharJSONResponse, error_response
 from .errors import MethodNotAllowed, NotFound, SoharError
 from .sandbox import Sandbox
@@ -87,7 +87,7 @@ def build_app(settings: Settings | None = None, sandbox: Sandbox | None = None) 
                 await runner
 
     app = Starlette(
-        routes=[*_spec_routes(sandbox), *sohar.routes(sandbox), *admin.routes(sandbox)],
+        routes=[*_spec_routes(sandbox), *sohar.routes(sandbox), *webhooks.routes(sandbox), *admin.routes(sandbox)],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,
     )

@@ -15,6 +15,7 @@ from .scenarios import ScenarioFile, ScenarioSet, load_file
 from .settings import Settings
 from .spec import Contract
 from .store import MemoryStore
+from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
 
 
 def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
@@ -46,6 +47,17 @@ class Sandbox:
         self.verifications = VerificationBackend(
             self.store, lambda: self.scenarios, self.scheduler, self.events, self.ids, settings.latency
         )
+        self.webhooks = WebhookDispatcher(
+            EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
+            DeliveryJournal(settings.journal_size),
+            self.scheduler,
+            self.ids,
+            settings.webhook_timeout,
+        )
+        self.events.subscribe(self.webhooks.on_event)
+        self.startup_hooks.append(self.webhooks.start)
+        self.shutdown_hooks.append(self.webhooks.stop)
+        self.reset_hooks.append(self.webhooks.reset)
 
     def add_scenario(self, scenario: ScenarioFile) -> None:
         """Load a file at run time; its rules go before the startup ones so they win."""

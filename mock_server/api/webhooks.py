@@ -1,0 +1,94 @@
+"""Sohar's webhook management: Create Webhook, Create Event, and their list/delete twins.
+
+Sohar does not publish these paths (the spec marks them `x-sohar-inferred`). As Sohar
+documents, only production credentials may manage endpoints; any endpoint may subscribe to
+production and `sandbox.*` events alike.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import InvalidRequest, Unauthorized
+from ..sandbox import Sandbox
+from .pipeline import Call, Endpoint, Handler, Operation, Result
+
+
+def _production_only(call: Call) -> None:
+    if call.principal is None or call.principal.environment != "production":
+        raise Unauthorized()
+
+
+def _string_field(body: object, name: str) -> str:
+    # Only reached with validation switched off: the field must still be there, or it's a 400.
+    if not isinstance(body, dict) or not isinstance(body.get(name), str):
+        raise InvalidRequest(name if isinstance(body, dict) else "body")
+    return body[name]
+
+
+async def create_webhook(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    endpoint = sandbox.webhooks.endpoints.create(_string_field(call.body, "url"), sandbox.clock.now())
+    return Result(201, endpoint.to_api(with_secret=True))
+
+
+async def list_webhooks(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    return Result(200, [e.to_api(with_secret=False) for e in sandbox.webhooks.endpoints.managed_endpoints()])
+
+
+async def get_webhook(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    endpoint = sandbox.webhooks.endpoints.managed(call.request.path_params["endpointId"])
+    return Result(200, endpoint.to_api(with_secret=False))
+
+
+async def delete_webhook(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    endpoint = sandbox.webhooks.endpoints.delete(call.request.path_params["endpointId"])
+    return Result(200, {"endpointId": endpoint.endpoint_id, "deleted": True})
+
+
+async def create_event(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    endpoint_id = call.request.path_params["endpointId"]
+    event = _string_field(call.body, "event")
+    added = sandbox.webhooks.endpoints.subscribe(endpoint_id, event)
+    return Result(201 if added else 200, {"endpointId": endpoint_id, "event": event})
+
+
+async def delete_event(sandbox: Sandbox, call: Call) -> Result:
+    _production_only(call)
+    endpoint_id = call.request.path_params["endpointId"]
+    event = call.request.path_params["event"]
+    sandbox.webhooks.endpoints.unsubscribe(endpoint_id, event)
+    return Result(200, {"endpointId": endpoint_id, "event": event, "deleted": True})
+
+
+def _by_method(path: str, endpoints: dict[str, Endpoint]) -> Route:
+    """One route per path, so a 405's `Allow` lists every method the path serves."""
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return Route(path, endpoint, methods=list(endpoints))
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    def op(operation_id: str, handler: Handler, *, body: bool = False) -> Endpoint:
+        return Operation(sandbox, operation_id, handler, auth=True, body=body).endpoint
+
+    return [
+        _by_method(
+            "/v1/webhooks",
+            {"POST": op("createWebhook", create_webhook, body=True), "GET": op("listWebhooks", list_webhooks)},
+        ),
+        _by_method(
+            "/v1/webhooks/{endpointId}",
+            {"GET": op("getWebhook", get_webhook), "DELETE": op("deleteWebhook", delete_webhook)},
+        ),
+        _by_method("/v1/webhooks/{endpointId}/events", {"POST": op("createEvent", create_event, body=True)}),
+        _by_method("/v1/webhooks/{endpointId}/events/{event}", {"DELETE": op("deleteEvent", delete_event)}),
+    ]

@@ -1,0 +1,176 @@
+"""Delivering events to endpoints, on the mock clock, with Svix's retry schedule.
+
+An event becomes one message per subscribed endpoint. Each attempt is a job on the mock
+clock, so `POST /__admin/clock/advance` drives retries instantly; a job hands the clock an
+awaitable, so an advance answers only once the attempts that came due have finished.
+Attempts to one endpoint go out one at a time, in the order their jobs ran (messages in
+creation order); different endpoints do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable
+
+import httpx
+
+from .. import __version__
+from ..clock import Scheduler
+from ..domain.events import VerificationEvent
+from ..errors import Conflict, NotFound
+from ..ids import IdSource
+from .endpoints import Endpoint, EndpointRegistry
+from .messages import ABORTED, DELIVERED, FAILED, PENDING, SENDING, Attempt, DeliveryJournal, Message
+
+log = logging.getLogger("sohar_mock.webhooks")
+
+# Svix: the first attempt immediately, then each retry this long after the previous failure.
+RETRY_SCHEDULE: tuple[float, ...] = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+ABORT_HEADER = "webhook-delivery"
+ABORT_VALUE = "abort-message"
+MAX_ERROR_CHARS = 300
+
+
+class WebhookDispatcher:
+    def __init__(
+        self,
+        endpoints: EndpointRegistry,
+        journal: DeliveryJournal,
+        scheduler: Scheduler,
+        ids: IdSource,
+        timeout: float,
+    ) -> None:
+        self.endpoints = endpoints
+        self.journal = journal
+        self._scheduler = scheduler
+        self._clock = scheduler.clock
+        self._ids = ids
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._lanes: dict[str, asyncio.Lock] = {}
+
+    # -- lifecycle of the component -------------------------------------------------------
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout),
+            follow_redirects=False,  # a 3xx is a failed attempt, as at Svix
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"user-agent": f"Svix-Webhooks/1.0 (sohar-mock {__version__})"},
+            trust_env=False,  # deliveries go exactly where the endpoint says, never via a proxy
+        )
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def reset(self) -> None:
+        """Drop every message and the API-registered endpoints (their timers go with the clock's)."""
+        self.journal.clear()
+        self.endpoints.reset()
+        self._lanes.clear()
+
+    # -- from events to messages ----------------------------------------------------------
+
+    def on_event(self, event: VerificationEvent) -> None:
+        """EventBus listener: one message per subscribed endpoint, first attempt due now."""
+        body = json.dumps(event.payload(), separators=(",", ":")).encode()
+        for endpoint in self.endpoints.subscribers(event.event):
+            message = Message(
+                message_id=self._ids.prefixed("msg"),
+                endpoint_id=endpoint.endpoint_id,
+                url=endpoint.url,
+                event=event.event,
+                verification_id=event.verification_id,
+                body=body,
+                created=self._clock.now(),
+            )
+            self.journal.add(message)
+            self._schedule(message, RETRY_SCHEDULE[0])
+
+    def _schedule(self, message: Message, delay: float) -> None:
+        message.state = PENDING
+        message.timer = self._scheduler.call_later(delay, lambda: self._attempt(message, "scheduled"))
+
+    # -- attempts ----------------------------------------------------------------------------
+
+    def _attempt(self, message: Message, trigger: str) -> Awaitable[None] | None:
+        message.timer = None
+        try:
+            endpoint = self.endpoints.get(message.endpoint_id)
+        except NotFound:
+            message.state = FAILED  # deleted endpoints get no more attempts, as at Svix
+            return None
+        return self._send(endpoint, message, trigger)
+
+    async def _send(self, endpoint: Endpoint, message: Message, trigger: str) -> None:
+        lane = self._lanes.setdefault(endpoint.endpoint_id, asyncio.Lock())
+        async with lane:
+            message.state = SENDING
+            attempt = await self._post(endpoint, message, trigger)
+        message.attempts.append(attempt)
+        if attempt.succeeded or attempt.abort_requested:
+            message.state = DELIVERED if attempt.succeeded else ABORTED
+            if message.timer is not None:
+                message.timer.cancel()
+                message.timer = None
+        elif trigger == "scheduled" and self._scheduled_attempts(message) < len(RETRY_SCHEDULE):
+            self._schedule(message, RETRY_SCHEDULE[self._scheduled_attempts(message)])
+        elif message.timer is not None:
+            message.state = PENDING  # a failed replay leaves the retry that was due in place
+        else:
+            message.state = FAILED
+
+    @staticmethod
+    def _scheduled_attempts(message: Message) -> int:
+        return sum(1 for a in message.attempts if a.trigger == "scheduled")
+
+    async def _post(self, endpoint: Endpoint, message: Message, trigger: str) -> Attempt:
+        # Receivers compare the signed timestamp with their own clock: real time, never the mock's.
+        sent_at = time.time()
+        attempt = Attempt(len(message.attempts) + 1, self._clock.now(), int(sent_at), trigger)
+        headers = {
+            "content-type": "application/json",
+            **endpoint.signer.headers(message.message_id, sent_at, message.body),
+        }
+        started = time.perf_counter()
+        try:
+            if self._client is None:
+                raise RuntimeError("the webhook client is not running")
+            response = await self._client.post(endpoint.url, content=message.body, headers=headers)
+            attempt.status_code = response.status_code
+            attempt.abort_requested = response.headers.get(ABORT_HEADER, "").strip().lower() == ABORT_VALUE
+            if not attempt.succeeded:
+                attempt.error = f"HTTP {response.status_code}"
+        except httpx.TimeoutException:
+            attempt.error = f"timeout after {self._timeout:g}s"
+        except (httpx.HTTPError, OSError, RuntimeError) as exc:
+            detail = str(exc)
+            attempt.error = (f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)[:MAX_ERROR_CHARS]
+        attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        log.info("webhook %s %s -> %s", message.message_id, endpoint.url, attempt.status_code or attempt.error)
+        return attempt
+
+    # -- control plane ----------------------------------------------------------------------
+
+    async def replay(self, message_id: str) -> Message:
+        """Send a message once more, same `svix-id`, freshly signed; answers when it's done.
+
+        One extra attempt beside the schedule: success ends the message, failure leaves a
+        retry that was due where it was.
+        """
+        message = self.journal.get(message_id)
+        if message is None:
+            raise NotFound()
+        if not message.attempts:
+            raise Conflict("id", "the message's first attempt has not been made yet")
+        try:
+            endpoint = self.endpoints.get(message.endpoint_id)
+        except NotFound:
+            raise Conflict("id", "the message's endpoint was deleted") from None
+        await self._send(endpoint, message, "replay")
+        return message
