@@ -17,6 +17,7 @@ from .api.http import SoharJSONResponse, read_body
 from .domain.lifecycle import public_status
 from .domain.render import iso_millis, verification_body
 from .errors import InvalidRequest, NotFound, SoharError
+from .journal import journal_page
 from .sandbox import Sandbox
 from .scenarios import ScenarioError, load_text
 from .webhooks.messages import STATES as MESSAGE_STATES
@@ -159,11 +160,7 @@ async def list_scenarios(sandbox: Sandbox, request: Request) -> Response:
 
 
 async def list_requests(sandbox: Sandbox, request: Request) -> Response:
-    records = [r.to_api() for r in sandbox.journal.records()]
-    operation = request.query_params.get("operationId")
-    if operation:
-        records = [r for r in records if r["operationId"] == operation]
-    return SoharJSONResponse({"requests": records, "count": len(records)})
+    return SoharJSONResponse(journal_page(sandbox.journal, request.query_params))
 
 
 async def force_status(sandbox: Sandbox, request: Request) -> Response:

@@ -54,6 +54,14 @@ def field_order(schema: dict[str, Any], prefix: str = "") -> Iterator[str]:
             yield from field_order(sub, f"{path}.")
 
 
+class SchemaViolation(InvalidRequest):
+    """A 400 for a body the schema rejects; `rule` is the failing JSON Schema keyword (for the journal)."""
+
+    def __init__(self, param: str, rule: str, message: str) -> None:
+        super().__init__(param, detail=message)
+        self.rule = rule
+
+
 class RequestSchema:
     """Validates one operation's JSON body and names the first offending field."""
 
@@ -73,11 +81,12 @@ class RequestSchema:
     def check(self, body: Any) -> None:
         if self._validator.is_valid(body):
             return
-        params = [self._param(error) for error in self._validator.iter_errors(body)]
+        errors = [(self._param(error), error) for error in self._validator.iter_errors(body)]
         # The earliest field in the spec's own order: `patient.*` before `payerId`, as a
         # client reading the spec top to bottom would fix them.
-        first = min(params, key=lambda p: (self._order.get(p, len(self._order)), p))
-        raise InvalidRequest(first)
+        first, error = min(errors, key=lambda pe: (self._order.get(pe[0], len(self._order)), pe[0]))
+        path = list(error.schema_path)
+        raise SchemaViolation(first, str(path[-1]) if path else "schema", error.message)
 
 
 class Contract:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ..domain.auth import Principal
 from ..errors import SoharError
+from ..journal import violation_for
 from ..sandbox import Sandbox
 from .http import SoharJSONResponse, error_response, read_json
 
@@ -58,14 +59,19 @@ class Operation:
         principal: Principal | None = None
         result: Result | None = None
         error: SoharError | None = None
+        # Which step stopped a failed request tells the journal which contract rule it broke.
+        stage = "auth"
         try:
             if self.auth:
                 principal = sandbox.tokens.authenticate(request.headers.get("authorization"))
             payload = None
+            stage = "body"
             if self.body:
                 payload = await read_json(request, settings.max_body_bytes)
+                stage = "schema"
                 if settings.validate_requests:
                     sandbox.contract.check_request(self.operation_id, payload)
+            stage = "operation"
             # Work that came due on the mock clock lands before we read state.
             sandbox.scheduler.run_due()
             result = await self.handler(sandbox, Call(request, principal, payload))
@@ -81,6 +87,12 @@ class Operation:
             environment=principal.environment if principal else None,
             error_param=error.param if error else None,
             verification_status=result.verification_status if result else None,
+            client_id=principal.client_id if principal else None,
+            violation=(
+                violation_for(stage, error, self.operation_id, bool(request.headers.get("authorization")))
+                if error
+                else None
+            ),
         )
         if error is not None:
             return error_response(error)
