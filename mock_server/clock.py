@@ -161,6 +161,9 @@ class Scheduler:
             raise ValueError("the clock only moves forward")
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
+        # Work already under way (a webhook attempt awaiting its answer) finishes first, so what
+        # it schedules next (a retry 5 s later) is timed from now and replayed by this advance.
+        settled_before = await self.settle(timeout)
         target = self.clock.now() + seconds
         final_offset = self.clock.offset + seconds
         while (due := self.next_due()) is not None and due <= target:
@@ -171,7 +174,7 @@ class Scheduler:
         self.clock.raise_offset_to(final_offset)
         settled = await self.settle(None if deadline is None else deadline - loop.time())
         self.wake()
-        return settled
+        return settled_before and settled
 
     async def run_forever(self) -> None:
         self._wake = asyncio.Event()
