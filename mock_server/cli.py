@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import InvalidRequest
 from .scenarios import ScenarioError, ScenarioSet, load_file
 from .settings import (
     DEFAULT_WEBHOOK_SECRET,
@@ -20,6 +21,8 @@ from .settings import (
     env,
     load_config_file,
 )
+from .webhooks.endpoints import check_url
+from .webhooks.signing import Signer
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -77,6 +80,15 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         raise ConfigError(f"port must be 0-65535, got {kwargs['port']!r}")
     if kwargs["latency"] is not None and kwargs["latency"] < 0:
         raise ConfigError("latency must not be negative")
+    for url in kwargs["webhook_urls"]:
+        try:
+            check_url(url)
+        except InvalidRequest:
+            raise ConfigError(f"webhook URL {url!r} is not an absolute http(s) URL") from None
+    try:
+        Signer(kwargs["webhook_secret"])
+    except Exception:  # svix raises several kinds for a secret it cannot decode
+        raise ConfigError("webhook secret must be whsec_ followed by base64") from None
     return Settings(**kwargs)
 
 

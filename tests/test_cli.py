@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import request_for
+from receiver import receiving
+from svix.webhooks import Webhook
 
-from mock_server.testing import free_port
+from mock_server.testing import SANDBOX_CREDENTIALS, free_port
 
 
 @contextmanager
@@ -98,6 +100,9 @@ def test_flags_beat_env_and_seed_makes_ids_repeatable() -> None:
         ([], {"SOHAR_MOCK_LATENCY": "soon"}, "SOHAR_MOCK_LATENCY must be a float"),
         (["--latency", "-1"], {}, "latency must not be negative"),
         (["--scenarios", "/nonexistent.yaml"], {}, "does not exist"),
+        (["--webhook-url", "localhost:3000/webhooks"], {}, "is not an absolute http(s) URL"),
+        ([], {"SOHAR_MOCK_WEBHOOK_URL": "ftp://example.com/hook"}, "is not an absolute http(s) URL"),
+        (["--webhook-secret", "whsec_"], {}, "webhook secret must be whsec_ followed by base64"),
     ],
 )
 def test_bad_configuration_exits_2_with_a_message(args: list[str], env: dict[str, str], message: str) -> None:
@@ -123,3 +128,27 @@ def test_unknown_config_keys_are_named(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "unknown keys prot" in result.stderr
+
+
+SECRET = "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LW9ubHkh"
+
+
+@pytest.mark.parametrize("via", ["flags", "env"])
+def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
+    with receiving() as first, receiving() as second:
+        if via == "flags":
+            args, env = ["--webhook-url", first.url, "--webhook-url", second.url, "--webhook-secret", SECRET], {}
+        else:
+            args, env = [], {"SOHAR_MOCK_WEBHOOK_URL": f"{first.url},{second.url}", "SOHAR_MOCK_WEBHOOK_SECRET": SECRET}
+        with serve(*args, env=env) as (base, process):
+            token = httpx.post(f"{base}/oauth/token", json=SANDBOX_CREDENTIALS).json()["access_token"]
+            created = httpx.post(
+                f"{base}/v2/verifications", json=request_for(), headers={"authorization": f"Bearer {token}"}
+            )
+            assert created.status_code == 201
+            for receiver in (first, second):
+                [delivery] = receiver.wait_for(1)
+                assert delivery.payload["verificationId"] == created.json()["verificationId"]
+                Webhook(SECRET).verify(delivery.body, delivery.headers)
+    output = process.stdout.read() if process.stdout else ""
+    assert first.url in output and second.url in output and SECRET in output
