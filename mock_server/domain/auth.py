@@ -40,6 +40,11 @@ class IssuedToken:
     expires_in: int
 
 
+def _utf8(text: str) -> bytes:
+    # compare_digest refuses non-ASCII str; bytes compare anything (lone surrogates from JSON included).
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -54,7 +59,7 @@ class TokenIssuer:
 
     def get_token(self, client_id: str, client_secret: str) -> IssuedToken:
         credential = self._by_id.get(client_id)
-        if credential is None or not hmac.compare_digest(credential.client_secret, client_secret):
+        if credential is None or not hmac.compare_digest(_utf8(credential.client_secret), _utf8(client_secret)):
             raise Unauthorized()
         expires_at = int(self._clock.now()) + self._ttl
         claims = f"{credential.environment}|{client_id}|{expires_at}|{self._ids.token(12)}"
@@ -72,7 +77,7 @@ class TokenIssuer:
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized()
         body, _, signature = token.strip().partition(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not hmac.compare_digest(_utf8(signature), _utf8(self._sign(body))):
             raise Unauthorized()
         try:
             environment, client_id, expires, _nonce = (

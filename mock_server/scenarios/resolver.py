@@ -152,7 +152,14 @@ class ScenarioSet:
             return Resolution("error.member.id", None, payer, rule=rule)
         # A group payer id resolves to the payer that actually holds the member.
         payer = self.payers[member.payer_id]
-        if parse_date(member.date_of_birth, today) != parse_date(fields["patient.dateOfBirth"] or "", today):
+        try:
+            same_birth_date = parse_date(member.date_of_birth, today) == parse_date(
+                fields["patient.dateOfBirth"] or "", today
+            )
+        except ValueError:
+            # Well-formed but impossible (02/31/2000): no member was born that day.
+            same_birth_date = False
+        if not same_birth_date:
             return Resolution("error.member.dob", None, payer, rule=rule)
         same_name = fold_name(member.first_name) == fold_name(fields["patient.firstName"] or "") and fold_name(
             member.last_name
