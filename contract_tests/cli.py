@@ -1,0 +1,166 @@
+"""`sohar-contract`: check servers, clients and webhook consumers against Sohar's contract.
+
+    sohar-contract server --base-url URL --client-id ID --client-secret SECRET [-- schemathesis args]
+    sohar-contract parity --mock URL --sandbox URL [--receiver URL]
+    sohar-contract webhook-consumer --url URL --secret whsec_...
+    sohar-contract client-report --mock URL [--require-statuses all]
+
+Exit codes: 0 nothing failed, 1 a check failed, 2 the run could not be set up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import client_report, consumer_check, parity, server
+from .oauth import Credentials
+
+EXIT_USAGE = 2
+
+
+class _EnvDefault(argparse.Action):
+    """An option that falls back to an environment variable, and is required when neither is set."""
+
+    def __init__(self, env: str, required: bool = True, default: str | None = None, **kwargs: object) -> None:
+        value = os.environ.get(env) or default
+        self.env = env
+        help_text = str(kwargs.pop("help", ""))
+        super().__init__(default=value, required=required and not value, help=f"{help_text} [env {env}]", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, *_: object):
+        setattr(namespace, self.dest, values)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _workers(text: str) -> str:
+    if text == "auto":
+        return text
+    return str(_positive_int(text))
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected an http(s):// URL, got {text!r}")
+    return text.rstrip("/")
+
+
+def _comma_choices(choices: Sequence[str]) -> object:
+    def parse(text: str) -> list[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(choices)} (comma-separated), got {text!r}")
+        return items
+
+    return parse
+
+
+def _add_server(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "server",
+        help="run schemathesis over Sohar's contract against a server (the mock or Sohar's sandbox)",
+        description=(
+            "Examples, coverage, fuzzing and stateful (create -> get through OpenAPI links) phases over "
+            "openapi/sohar.yaml against --base-url. Arguments after `--` go to `schemathesis run` as they are."
+        ),
+    )
+    p.add_argument("--base-url", action=_EnvDefault, env="SOHAR_BASE_URL", type=_url, help="the server under test")
+    p.add_argument("--client-id", action=_EnvDefault, env="SOHAR_CLIENT_ID", help="OAuth client id")
+    p.add_argument("--client-secret", action=_EnvDefault, env="SOHAR_CLIENT_SECRET", help="OAuth client secret")
+    p.add_argument("--spec", type=Path, default=None, help="the contract (default: the packaged openapi/sohar.yaml)")
+    p.add_argument("--max-examples", type=_positive_int, help="test cases per operation and phase")
+    p.add_argument("--seed", type=int, help="make the generated data repeatable")
+    p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
+    p.add_argument(
+        "--phases",
+        type=_comma_choices(server.PHASES),
+        default=list(server.PHASES),
+        help=f"comma-separated subset of {','.join(server.PHASES)} (default: all)",
+    )
+    p.add_argument(
+        "--report",
+        type=_comma_choices(server.REPORT_FORMATS),
+        action="extend",
+        default=[],
+        help="write reports: junit (junit.xml), html (a folder); comma-separated or repeated",
+    )
+    p.add_argument("--report-dir", type=Path, default=Path("sohar-contract-report"), help="where reports go")
+    p.add_argument("--include-path", action="append", default=[], help="test only this path (repeatable)")
+    p.add_argument("--exclude-path", action="append", default=[], help="skip this path (repeatable)")
+    p.add_argument(
+        "--payer-id",
+        action="append",
+        default=[],
+        help="payer ids schema-valid creates use (default: GET /v1/payers, else Sohar's documented 60054)",
+    )
+    p.add_argument("--max-failures", type=_positive_int, help="stop after this many failures")
+    p.set_defaults(run=_run_server)
+
+
+def _run_server(args: argparse.Namespace, extra: list[str]) -> int:
+    config = server.ServerRun(
+        base_url=args.base_url,
+        credentials=Credentials(args.client_id, args.client_secret),
+        max_examples=args.max_examples,
+        seed=args.seed,
+        workers=args.workers,
+        phases=tuple(args.phases),
+        reports=tuple(dict.fromkeys(args.report)),
+        report_dir=args.report_dir,
+        include_paths=tuple(args.include_path),
+        exclude_paths=tuple(args.exclude_path),
+        payer_ids=tuple(args.payer_id),
+        max_failures=args.max_failures,
+        extra_args=tuple(extra),
+    )
+    if args.spec is not None:
+        if not args.spec.is_file():
+            print(f"sohar-contract server: --spec {args.spec} is not a file", file=sys.stderr)
+            return EXIT_USAGE
+        config.spec = args.spec
+    return server.run(config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sohar-contract",
+        description="Check servers, API clients and webhook consumers against Sohar's contract.",
+        epilog="Exit codes: 0 nothing failed, 1 a check failed, 2 the run could not be set up.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_server(commands)
+    parity.add_parser(commands)
+    consumer_check.add_parser(commands)
+    client_report.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after a bare `--` is handed to schemathesis untouched.
+    extra: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, extra = argv[:split], argv[split + 1 :]
+    args = build_parser().parse_args(argv)
+    if extra and args.command != "server":
+        print(f"sohar-contract {args.command}: unexpected arguments after `--`: {' '.join(extra)}", file=sys.stderr)
+        return EXIT_USAGE
+    return int(args.run(args, extra))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""`sohar-contract server`: schemathesis over Sohar's contract against a running server.
+
+The run is schemathesis' own `run` command (its phases, workers, reports and exit codes),
+driven in-process with the kit's hooks installed: the OAuth token fetched and refreshed from
+the server itself, creates pointed at payers the server holds, and the Sohar-aware checks in
+place of the two built-ins that contradict Sohar's documented answers.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from mock_server.resources import sohar_spec_path
+
+from .oauth import Credentials, TokenError, TokenSource
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+REPORT_FORMATS = ("junit", "html")
+# The built-in checks that contradict Sohar's documented answers (see contract_tests.checks).
+REPLACED_CHECK_NAMES = ("missing_required_header", "positive_data_acceptance")
+INSTALL_HINT = "the server suite needs schemathesis: pip install 'sohar-mock[contract]'"
+# Sohar's documented sandbox payer: used when the server publishes no payer list we can read.
+DOCUMENTED_SANDBOX_PAYER = "60054"
+EXIT_SETUP_ERROR = 2
+
+
+@dataclass
+class ServerRun:
+    base_url: str
+    credentials: Credentials
+    spec: Path = field(default_factory=sohar_spec_path)
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: str | None = None
+    phases: tuple[str, ...] = PHASES
+    reports: tuple[str, ...] = ()
+    report_dir: Path = Path("sohar-contract-report")
+    include_paths: tuple[str, ...] = ()
+    exclude_paths: tuple[str, ...] = ()
+    payer_ids: tuple[str, ...] = ()
+    max_failures: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+    def schemathesis_args(self, config_file: Path) -> list[str]:
+        args = ["--config-file", str(config_file), "run", str(self.spec), "--url", self.base_url]
+        args += ["--exclude-checks", ",".join(REPLACED_CHECK_NAMES)]
+        args += ["--phases", ",".join(self.phases)]
+        if self.max_examples is not None:
+            args += ["--max-examples", str(self.max_examples)]
+        if self.seed is not None:
+            args += ["--seed", str(self.seed)]
+        if self.workers is not None:
+            args += ["--workers", self.workers]
+        if self.max_failures is not None:
+            args += ["--max-failures", str(self.max_failures)]
+        if self.reports:
+            args += ["--report", ",".join(self.reports), "--report-dir", str(self.report_dir)]
+            if "junit" in self.reports:
+                args += ["--report-junit-path", str(self.report_dir / "junit.xml")]
+        for path in self.include_paths:
+            args += ["--include-path", path]
+        for path in self.exclude_paths:
+            args += ["--exclude-path", path]
+        return [*args, *self.extra_args]
+
+
+def discover_payer_ids(tokens: TokenSource) -> tuple[str, ...]:
+    """The payer ids the server's directory holds (`GET /v1/payers`), or Sohar's documented one."""
+    try:
+        response = httpx.get(f"{tokens.base_url}/v1/payers", headers=tokens.headers(), timeout=30)
+        payers = response.json() if response.status_code == 200 else []
+        ids = tuple(sorted(p["payerId"] for p in payers if isinstance(p, dict) and isinstance(p.get("payerId"), str)))
+    except (httpx.HTTPError, ValueError, TypeError):
+        ids = ()
+    return ids or (DOCUMENTED_SANDBOX_PAYER,)
+
+
+def _config_text(cache_dir: Path) -> str:
+    # An explicit config keeps a stray schemathesis.toml in the working directory out of the
+    # run, and the crash cache out of the user's checkout.
+    return f'[cache]\ndirectory = "{cache_dir.as_posix()}"\n'
+
+
+def run(config: ServerRun) -> int:
+    try:
+        # Imported late: the other commands and the pytest plugin must work without schemathesis.
+        import click
+        from schemathesis.cli import schemathesis as schemathesis_cli
+
+        from . import suite_hooks
+    except ImportError:
+        print(f"sohar-contract server: {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    tokens = TokenSource(config.base_url, config.credentials)
+    try:
+        tokens.token()
+    except TokenError as exc:
+        print(f"sohar-contract server: cannot get a token: {exc}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    payer_ids = config.payer_ids or discover_payer_ids(tokens)
+    suite_hooks.install(tokens, payer_ids)
+
+    with tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
+        config_file = Path(scratch) / "schemathesis.toml"
+        config_file.write_text(_config_text(Path(scratch) / "cache"))
+        args = config.schemathesis_args(config_file)
+        try:
+            schemathesis_cli.main(args=args, prog_name="sohar-contract server", standalone_mode=False)
+        except SystemExit as exit_:
+            return _exit_code(exit_.code)
+        except click.exceptions.Exit as exit_:
+            return exit_.exit_code
+        except click.ClickException as exc:
+            print(f"sohar-contract server: {exc.format_message()}", file=sys.stderr)
+            return EXIT_SETUP_ERROR
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1

@@ -1,0 +1,87 @@
+"""What `sohar-contract server` adds to a schemathesis run, as schemathesis hooks.
+
+- auth: every operation that declares security gets `Authorization: Bearer <token>`, the
+  token fetched from the server's own `/oauth/token` and refreshed before it expires;
+- payer ids: `payerId` is a reference into Sohar's payer directory, which no schema can
+  enumerate. Positive (schema-valid) creates get a payer id the server actually holds, so
+  fuzzing and the stateful create -> get link reach real 201s instead of 400 `payerId`.
+  Negative cases are sent as generated;
+- checks: the Sohar-aware replacements from `contract_tests.checks` (registered on import).
+
+Schemathesis keeps hooks process-wide, so `install` is meant for the `sohar-contract` process.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+
+from . import checks as _checks  # noqa: F401  (registers the Sohar-aware checks)
+from .oauth import TokenSource
+
+CREATE_VERIFICATION = "POST /v2/verifications"
+TOKEN_OPERATION = "getToken"
+
+
+@dataclass
+class SuiteState:
+    tokens: TokenSource
+    payer_ids: tuple[str, ...]
+
+
+_state: SuiteState | None = None
+
+
+def _current() -> SuiteState:
+    if _state is None:
+        raise RuntimeError("contract_tests.suite_hooks.install() was not called")
+    return _state
+
+
+def real_payer_for(generated: str, payer_ids: tuple[str, ...]) -> str:
+    # Deterministic in the generated value, so a seed still reproduces the same request.
+    return payer_ids[zlib.crc32(generated.encode("utf-8", "surrogatepass")) % len(payer_ids)]
+
+
+def point_at_real_payer(case: Any, payer_ids: tuple[str, ...]) -> None:
+    """Swap a positive create's generated `payerId` for one the server's directory holds."""
+    body = case.body
+    if case.operation.label != CREATE_VERIFICATION or not isinstance(body, dict) or not payer_ids:
+        return
+    if not isinstance(body.get("payerId"), str):
+        return
+    meta = case.meta
+    if meta is not None and not meta.generation.mode.is_positive:
+        return
+    body["payerId"] = real_payer_for(body["payerId"], payer_ids)
+
+
+class _SoharToken:
+    """Schemathesis auth provider over a `TokenSource` (which does its own caching)."""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        return _current().tokens.token()
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+def _before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
+    point_at_real_payer(case, _current().payer_ids)
+
+
+_registered = False
+
+
+def install(tokens: TokenSource, payer_ids: tuple[str, ...]) -> None:
+    """Point the hooks at one server; registers them with schemathesis the first time."""
+    global _state, _registered
+    _state = SuiteState(tokens, payer_ids)
+    if _registered:
+        return
+    schemathesis.auth(refresh_interval=None).skip_for(operation_id=TOKEN_OPERATION)(_SoharToken)
+    schemathesis.hook("before_call")(_before_call)
+    _registered = True
