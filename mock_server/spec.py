@@ -67,7 +67,8 @@ class RequestSchema:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self._validator = jsonschema_rs.validator_for(schema)
+        # Formats count in requests (a webhook `url` must be a URI), as the spec declares them.
+        self._validator = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._order = {path: index for index, path in enumerate(field_order(schema))}
 
     def _param(self, error: jsonschema_rs.ValidationError) -> str:

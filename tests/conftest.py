@@ -12,6 +12,7 @@ from mock_server.testing import RunningMock
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
+ADMIN_SPEC = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text())
 
 JOHN_DOE: dict[str, Any] = {
     "patient": {
@@ -32,9 +33,9 @@ def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
     return body
 
 
-def assert_conforms(schema_name: str, body: Any) -> None:
+def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) -> None:
     """Validate with an independent OpenAPI 3.0 validator, not the mock's own."""
-    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": SPEC["components"]}
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": spec["components"]}
     errors = sorted(OAS30Validator(schema).iter_errors(body), key=str)
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
 

@@ -7,6 +7,7 @@ contract kit's Sohar-aware replacements of exactly those two checks; every other
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
@@ -23,16 +24,16 @@ SETTINGS = hypothesis.settings(
 )
 
 
-def sohar_schema(mock: RunningMock) -> Any:
+def sohar_schema(mock: RunningMock, environment: str = "sandbox") -> Any:
     schema = schemathesis.openapi.from_path(sohar_spec_path())
     schema.config.update(base_url=mock.base_url)
 
     @schema.auth()
-    class SandboxToken:
+    class Token:
         """Fetches a real token from the mock's /oauth/token, as a client would."""
 
         def get(self, case: Any, ctx: Any) -> str:
-            return mock.token("sandbox")
+            return mock.token(environment)
 
         def set(self, case: Any, data: str, ctx: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
@@ -45,13 +46,55 @@ def api_schema(live: RunningMock) -> Any:
     return sohar_schema(live)
 
 
+@pytest.fixture(scope="module")
+def management_mock() -> Iterator[RunningMock]:
+    """A mock of its own for webhook management: fuzzing registers endpoints at random URLs, and
+    since no verification is ever created on it, no event fires and nothing is sent to them."""
+    with RunningMock(validate_responses=True) as mock:
+        yield mock
+    assert mock.sandbox.webhooks.journal.select() == []
+
+
+@pytest.fixture(scope="module")
+def management_schema(management_mock: RunningMock) -> Any:
+    # Only production credentials may manage endpoints (sandbox ones get 403, tested elsewhere).
+    return sohar_schema(management_mock, "production").include(tag="Webhooks")
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
+management = schemathesis.pytest.from_fixture("management_schema")
 
 
 @schema.parametrize()
 @SETTINGS
 def test_every_operation_conforms(case: Any) -> None:
     case.call_and_validate(excluded_checks=REPLACED_CHECKS, additional_checks=SOHAR_CHECKS)
+
+
+@management.parametrize()
+@SETTINGS
+def test_webhook_management_conforms(case: Any) -> None:
+    case.call_and_validate(excluded_checks=REPLACED_CHECKS, additional_checks=SOHAR_CHECKS)
+
+
+def test_webhook_management_links(management_mock: RunningMock, management_schema: Any) -> None:
+    machine = management_schema.as_state_machine()
+
+    class Workflow(machine):  # type: ignore[misc,valid-type]
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(
+                response,
+                excluded_checks=REPLACED_CHECKS,
+                additional_checks=[*SOHAR_CHECKS, *(additional_checks or [])],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    management_mock.reset()
+    Workflow.run(settings=hypothesis.settings(SETTINGS, max_examples=25, stateful_step_count=6))
+    answered = {(r.operation_id, r.status_code) for r in management_mock.sandbox.journal.records()}
+    assert {("createWebhook", 201), ("createEvent", 201)} <= answered
+    assert management_mock.sandbox.contract_violations == []
 
 
 def test_create_then_get_through_openapi_links(live: RunningMock) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import assert_conforms, request_for
+from conftest import ADMIN_SPEC, assert_conforms, request_for
 from receiver import Receiver, Reply, receiving
 from svix.webhooks import Webhook, WebhookVerificationError
 
@@ -52,6 +52,8 @@ def create(mock: RunningMock, member_id: str = "00000000", environment: str = "s
 def deliveries(mock: RunningMock, **filters: str) -> list[dict[str, Any]]:
     response = mock.http.get("/__admin/webhooks/deliveries", params=filters)
     assert response.status_code == 200, response.text
+    for message in response.json()["deliveries"]:
+        assert_conforms("WebhookMessage", message, ADMIN_SPEC)
     return list(response.json()["deliveries"])
 
 

@@ -8,6 +8,7 @@ Webhook, Create Event), each with a secret of its own. A reset drops the second 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -27,6 +28,10 @@ DOCUMENTED_EVENT_TYPES = (
     "sandbox.flow.updated",
     "flow.callback",
 )
+
+
+# A DNS name, an IPv4 address or a bracketed IPv6 one (urlsplit drops the brackets).
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
 @dataclass(slots=True)
@@ -55,10 +60,14 @@ class Endpoint:
 
 def check_url(url: object, param: str = "url") -> str:
     """An absolute http(s) URL with a host, or a 400 naming the field."""
-    if not isinstance(url, str) or len(url) > 2048:
+    if not isinstance(url, str) or len(url) > 2048 or not url.isprintable() or " " in url:
         raise InvalidRequest(param)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise InvalidRequest(param) from None
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.hostname or ""):
         raise InvalidRequest(param)
     return url
 
