@@ -1,0 +1,175 @@
+"""A real webhook endpoint on loopback that verifies every delivery with the `svix` library.
+
+Used by the pytest fixture (`sohar_mock.wait_for_webhook`) and by `parity` to watch the
+event sequences two servers send. Deliveries that fail verification are answered 400 and
+kept apart, so a test can see a bad signature rather than a silent timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from svix.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass(frozen=True)
+class Received:
+    """One delivery as it arrived: raw body, headers, parsed payload, and whether it verified."""
+
+    body: bytes
+    headers: dict[str, str]
+    payload: Any
+    verified: bool
+    error: str | None
+    received_at: float
+    secret_index: int | None = None
+
+    @property
+    def message_id(self) -> str | None:
+        return self.headers.get("svix-id") or self.headers.get("webhook-id")
+
+    @property
+    def event(self) -> str | None:
+        return self.payload.get("event") if isinstance(self.payload, dict) else None
+
+    @property
+    def verification_id(self) -> str | None:
+        return self.payload.get("verificationId") if isinstance(self.payload, dict) else None
+
+    @property
+    def status(self) -> str | None:
+        return self.payload.get("status") if isinstance(self.payload, dict) else None
+
+    def matches(self, **wanted: str | None) -> bool:
+        return all(value is None or getattr(self, name) == value for name, value in wanted.items())
+
+
+@dataclass
+class _Inbox:
+    secrets: list[Webhook]
+    items: list[Received] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+
+def _verify(inbox: _Inbox, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+    error = "no signing secret configured"
+    for index, webhook in enumerate(inbox.secrets):
+        try:
+            webhook.verify(body, headers)
+            return index, None
+        except WebhookVerificationError as exc:
+            error = str(exc)
+    return None, error
+
+
+def _handler(inbox: _Inbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            index, error = _verify(inbox, body, headers)
+            try:
+                parsed: Any = json.loads(body)
+            except ValueError:
+                parsed = None
+            item = Received(body, headers, parsed, index is not None, error, time.time(), index)
+            with inbox.changed:
+                inbox.items.append(item)
+                inbox.changed.notify_all()
+            self.send_response(204 if item.verified else 400)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # quiet: tests read the inbox, not the access log
+
+    return Handler
+
+
+class WebhookReceiver:
+    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)`."""
+
+    def __init__(self, *secrets: str, host: str = "127.0.0.1", port: int = 0, path: str = "/webhooks") -> None:
+        self._inbox = _Inbox([Webhook(secret) for secret in secrets])
+        self._server = ThreadingHTTPServer((host, port), _handler(self._inbox))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self.url = f"http://{host}:{self._server.server_address[1]}{path}"
+
+    def start(self) -> WebhookReceiver:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def received(self) -> list[Received]:
+        with self._inbox.changed:
+            return list(self._inbox.items)
+
+    @property
+    def verified(self) -> list[Received]:
+        return [item for item in self.received if item.verified]
+
+    @property
+    def rejected(self) -> list[Received]:
+        return [item for item in self.received if not item.verified]
+
+    def clear(self) -> None:
+        with self._inbox.changed:
+            self._inbox.items.clear()
+
+    def wait_until(self, predicate: Callable[[list[Received]], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._inbox.changed:
+            while not predicate(self._inbox.items):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._inbox.changed.wait(remaining)
+            return True
+
+    def wait_for(
+        self,
+        *,
+        verification_id: str | None = None,
+        event: str | None = None,
+        status: str | None = None,
+        timeout: float = 5.0,
+    ) -> Received:
+        """The first verified delivery that matches; AssertionError naming what did arrive otherwise."""
+        wanted = {"verification_id": verification_id, "event": event, "status": status}
+
+        def first() -> Received | None:
+            return next((item for item in self._inbox.items if item.verified and item.matches(**wanted)), None)
+
+        self.wait_until(lambda _: first() is not None, timeout)
+        with self._inbox.changed:
+            found = first()
+        if found is not None:
+            return found
+        seen = [
+            f"{item.event} {item.verification_id} {item.status}"
+            + ("" if item.verified else f" (REJECTED: {item.error})")
+            for item in self.received
+        ]
+        criteria = ", ".join(f"{k}={v}" for k, v in wanted.items() if v is not None) or "any"
+        raise AssertionError(f"no verified webhook with {criteria} within {timeout}s; received: {seen or 'nothing'}")
