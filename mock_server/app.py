@@ -80,9 +80,10 @@ def build_app(settings: Settings | None = None, sandbox: Sandbox | None = None) 
         try:
             yield
         finally:
+            runner.cancel()
+            await sandbox.scheduler.cancel_started()
             for hook in sandbox.shutdown_hooks:
                 await hook()
-            runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
 

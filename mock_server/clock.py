@@ -190,6 +190,13 @@ class Scheduler:
         if self._wake is not None:
             self._wake.set()
 
+    async def cancel_started(self) -> None:
+        """At shutdown: stop work jobs started (attempts awaiting an answer) and let it unwind."""
+        started = list(self._pending)
+        for future in started:
+            future.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+
     def clear(self) -> None:
         for entry in self._heap:
             entry.cancelled = True

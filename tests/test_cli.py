@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import request_for
-from receiver import receiving
+from receiver import Reply, receiving
 from svix.webhooks import Webhook
 
 from mock_server.testing import SANDBOX_CREDENTIALS, free_port
@@ -152,3 +153,16 @@ def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
                 Webhook(SECRET).verify(delivery.body, delivery.headers)
     output = process.stdout.read() if process.stdout else ""
     assert first.url in output and second.url in output and SECRET in output
+
+
+def test_sigterm_during_a_hanging_delivery_still_stops_the_server() -> None:
+    with receiving([Reply(200, hang=30)]) as receiver:
+        with serve("--webhook-url", receiver.url) as (base, process):
+            token = httpx.post(f"{base}/oauth/token", json=SANDBOX_CREDENTIALS).json()["access_token"]
+            httpx.post(f"{base}/v2/verifications", json=request_for(), headers={"authorization": f"Bearer {token}"})
+            receiver.wait_for(1)  # the attempt is now waiting on a receiver that will not answer
+            process.send_signal(signal.SIGTERM)
+            # Well before the 15 s attempt timeout or the hang; uvicorn re-raises SIGTERM once it
+            # has shut down gracefully, so the exit status is the signal's.
+            assert process.wait(timeout=10) in (0, -signal.SIGTERM)
+        assert "Traceback" not in (process.stdout.read() if process.stdout else "")
