@@ -94,6 +94,29 @@ class RunningMock:
         self.http.post("/__admin/reset").raise_for_status()
 
 
+class RunningApp:
+    """Any ASGI app (a webhook consumer, a deliberately broken server) on a free loopback port."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        self.port = free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, name="asgi-app", daemon=True)
+
+    def __enter__(self) -> RunningApp:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
 @contextlib.contextmanager
 def running_mock(settings: Settings | None = None, **overrides: Any) -> Iterator[RunningMock]:
     with RunningMock(settings, **overrides) as mock:
