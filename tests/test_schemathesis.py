@@ -77,38 +77,16 @@ def test_webhook_management_conforms(case: Any) -> None:
     case.call_and_validate(excluded_checks=REPLACED_CHECKS, additional_checks=SOHAR_CHECKS)
 
 
-def test_webhook_management_links(management_mock: RunningMock, management_schema: Any) -> None:
-    machine = management_schema.as_state_machine()
+def sohar_workflow(schema: Any, payer_ids: list[str] | None = None) -> Any:
+    """The schema's state machine, checked with the Sohar-aware replacements."""
 
-    class Workflow(machine):  # type: ignore[misc,valid-type]
-        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
-            case.validate_response(
-                response,
-                excluded_checks=REPLACED_CHECKS,
-                additional_checks=[*SOHAR_CHECKS, *(additional_checks or [])],
-                transport_kwargs=kwargs or None,
-                recorder=self.recorder,
-            )
-
-    management_mock.reset()
-    Workflow.run(settings=hypothesis.settings(SETTINGS, max_examples=25, stateful_step_count=6))
-    answered = {(r.operation_id, r.status_code) for r in management_mock.sandbox.journal.records()}
-    assert {("createWebhook", 201), ("createEvent", 201)} <= answered
-    assert management_mock.sandbox.contract_violations == []
-
-
-def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
-    machine = sohar_schema(live).as_state_machine()
-
-    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
-
-    class Workflow(machine):  # type: ignore[misc,valid-type]
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
             # A payerId is a reference into the payer directory, which random strings almost never
             # hit; point creates at real payers so the create -> get link is walked, not just 400s.
             body = case.body
             creates = case.operation.label == "POST /v2/verifications"
-            if creates and isinstance(body, dict) and isinstance(body.get("payerId"), str):
+            if payer_ids and creates and isinstance(body, dict) and isinstance(body.get("payerId"), str):
                 body["payerId"] = payer_ids[len(body["payerId"]) % len(payer_ids)]
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
@@ -120,8 +98,24 @@ def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
                 recorder=self.recorder,
             )
 
+    return Workflow
+
+
+STATEFUL = hypothesis.settings(SETTINGS, max_examples=25, stateful_step_count=6)
+
+
+def test_webhook_management_links(management_mock: RunningMock, management_schema: Any) -> None:
+    management_mock.reset()
+    sohar_workflow(management_schema).run(settings=STATEFUL)
+    answered = {(r.operation_id, r.status_code) for r in management_mock.sandbox.journal.records()}
+    assert {("createWebhook", 201), ("createEvent", 201)} <= answered
+    assert management_mock.sandbox.contract_violations == []
+
+
+def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
     live.reset()
-    Workflow.run(settings=hypothesis.settings(SETTINGS, max_examples=25, stateful_step_count=6))
+    sohar_workflow(sohar_schema(live), payer_ids).run(settings=STATEFUL)
     # The links were followed: a verification created in the run was read back.
     answered = {(r.operation_id, r.status_code) for r in live.sandbox.journal.records()}
     assert {("createVerification", 201), ("getVerification", 200)} <= answered
