@@ -1,0 +1,112 @@
+"""The `sohar_mock` fixture as a user gets it: through the package's pytest11 entry point, in their own suite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import entry_points
+from pathlib import Path
+
+USER_SUITE = '''
+import httpx
+
+JOHN_DOE = {
+    "patient": {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "CA",
+                "memberId": "00000000"},
+    "payerId": "60054", "placeOfServiceCode": "10", "specialtyCode": "PSY",
+}
+
+
+def create(sohar_mock, member_id):
+    body = {**JOHN_DOE, "patient": {**JOHN_DOE["patient"], "memberId": member_id}}
+    token = httpx.post(f"{sohar_mock.base_url}/oauth/token", json=sohar_mock.sandbox_credentials).json()
+    response = httpx.post(
+        f"{sohar_mock.base_url}/v2/verifications", json=body,
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert response.status_code == 201
+    return response.json()["verificationId"]
+
+
+def test_eligible_member_gets_a_signed_webhook(sohar_mock):
+    verification_id = create(sohar_mock, "00000000")
+    event = sohar_mock.wait_for_webhook(verification_id)
+    assert (event.event, event.status) == ("sandbox.verification.updated", "complete.eligible")
+    assert event.verified and event.message_id.startswith("msg_")
+
+
+def test_reset_between_tests_then_the_clock(sohar_mock):
+    assert sohar_mock.webhooks == [] and sohar_mock.admin.verifications() == []
+    verification_id = create(sohar_mock, "30000000")
+    sohar_mock.wait_for_webhook(verification_id, event="sandbox.verification.pending")
+    sohar_mock.advance(5)
+    assert sohar_mock.wait_for_webhook(verification_id, status="complete.eligible").verified
+
+
+def test_admin_forces_an_outcome(sohar_mock):
+    verification_id = create(sohar_mock, "00000000")
+    sohar_mock.wait_for_webhook(verification_id, status="complete.eligible")
+    sohar_mock.admin.force_status(verification_id, "error.payer.npi")
+    assert sohar_mock.wait_for_webhook(verification_id, status="error.payer.npi")
+    assert len(sohar_mock.admin.deliveries(verificationId=verification_id)) == 2
+
+
+def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
+    verification_id = create(sohar_mock, "00000000")
+    try:
+        sohar_mock.wait_for_webhook(verification_id, status="error.payer", timeout=0.5)
+    except AssertionError as exc:
+        assert "complete.eligible" in str(exc)
+    else:
+        raise AssertionError("wait_for_webhook should have failed")
+'''
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("sohar_mock") == "contract_tests.pytest_plugin"
+
+
+def test_a_user_suite_needs_only_the_fixture(tmp_path: Path) -> None:
+    (tmp_path / "test_intake.py").write_text(textwrap.dedent(USER_SUITE))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "4 passed" in result.stdout
+
+
+def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsohar_mock_latency = 30\nsohar_mock_seed = 4\n")
+    (tmp_path / "test_slow.py").write_text(
+        textwrap.dedent(
+            """
+            def test_latency_holds_results_back(sohar_mock):
+                import httpx
+                token = httpx.post(f"{sohar_mock.base_url}/oauth/token", json=sohar_mock.sandbox_credentials).json()
+                body = {"patient": {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006",
+                                    "state": "CA", "memberId": "00000000"},
+                        "payerId": "60054", "placeOfServiceCode": "10", "specialtyCode": "PSY"}
+                headers = {"Authorization": f"Bearer {token['access_token']}"}
+                vid = httpx.post(f"{sohar_mock.base_url}/v2/verifications", json=body, headers=headers).json()
+                assert sohar_mock.admin.verification(vid["verificationId"])["status"] == "pending"
+                sohar_mock.advance(30)
+                assert sohar_mock.wait_for_webhook(vid["verificationId"]).status == "complete.eligible"
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

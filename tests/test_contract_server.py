@@ -1,0 +1,183 @@
+"""`sohar-contract server`: the whole schemathesis suite, as a user runs it, against live servers.
+
+Bounded runs (few examples per operation, fixed seed): the point is that the command's
+shape works end to end — token, phases, reports, exit codes — and that it catches a server
+that breaks Sohar's documented 403 answer, not to fuzz for long.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from contract_tests import checks, server, suite_hooks
+from contract_tests.oauth import Credentials, TokenError, TokenSource
+from mock_server.app import build_app
+from mock_server.settings import Settings
+from mock_server.testing import RunningApp, RunningMock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sohar_contract(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "contract_tests", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[RunningMock]:
+    with RunningMock(validate_responses=True) as mock:
+        yield mock
+
+
+def answering_401_for_403(app: Any) -> Any:
+    """A server that drifted from Sohar: 401 where Sohar documents 403."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        async def send_rewritten(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 403:
+                message = {**message, "status": 401}
+            await send(message)
+
+        await app(scope, receive, send_rewritten)
+
+    return wrapped
+
+
+def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp_path: Path) -> None:
+    target.reset()
+    reports = tmp_path / "reports"
+    result = sohar_contract(
+        "server",
+        "--max-examples", "8",
+        "--seed", "7",
+        "--workers", "2",
+        "--report", "junit,html",
+        "--report-dir", str(reports),
+        # Credentials and URL from the environment, as CI would pass secrets.
+        env={
+            "SOHAR_BASE_URL": target.base_url,
+            "SOHAR_CLIENT_ID": "sandbox-client-id",
+            "SOHAR_CLIENT_SECRET": "sandbox-client-secret",
+        },
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
+        assert f"✅ {phase}" in output
+    suite = ET.parse(reports / "junit.xml").getroot()
+    cases = suite.findall(".//testcase")
+    assert len(cases) >= 5
+    assert not suite.findall(".//failure") and not suite.findall(".//error")
+    assert list(reports.glob("html-*/index.html"))
+
+    journal = target.http.get("/__admin/requests").json()["requests"]
+    answered = {(r["operationId"], r["statusCode"]) for r in journal}
+    # Payer ids were pointed at the directory, so creates got real 201s and the link to Get was walked.
+    assert {("createVerification", 201), ("getVerification", 200)} <= answered
+    # The Sohar-aware check was exercised: requests without a token got Sohar's 403.
+    assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
+    assert target.sandbox.contract_violations == []
+    assert not (ROOT / ".schemathesis").exists()
+
+
+def test_a_server_answering_401_instead_of_403_fails(tmp_path: Path) -> None:
+    app = answering_401_for_403(build_app(Settings()))
+    with RunningApp(app) as drifted:
+        result = sohar_contract(
+            "server",
+            "--base-url", drifted.url,
+            "--client-id", "sandbox-client-id",
+            "--client-secret", "sandbox-client-secret",
+            "--include-path", "/v1/payers",
+            "--phases", "coverage",
+            "--max-examples", "5",
+            "--seed", "1",
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-4000:]
+    assert "Got 401 when missing required 'Authorization' header, expected 403" in output
+
+
+def test_bad_credentials_stop_before_the_run(target: RunningMock) -> None:
+    result = sohar_contract(
+        "server", "--base-url", target.base_url, "--client-id", "sandbox-client-id", "--client-secret", "nope"
+    )
+    assert result.returncode == server.EXIT_SETUP_ERROR
+    assert "cannot get a token" in result.stderr and "403" in result.stderr
+
+
+def test_missing_options_and_bad_values_are_usage_errors(target: RunningMock) -> None:
+    env = {name: "" for name in ("SOHAR_BASE_URL", "SOHAR_CLIENT_ID", "SOHAR_CLIENT_SECRET")}
+    result = sohar_contract("server", env=env)
+    assert result.returncode == 2 and "--base-url" in result.stderr
+    result = sohar_contract("server", "--base-url", "localhost:8080", "--client-id", "a", "--client-secret", "b")
+    assert result.returncode == 2 and "expected an http(s):// URL" in result.stderr
+    result = sohar_contract(
+        "server", "--base-url", target.base_url, "--client-id", "a", "--client-secret", "b", "--report", "pdf"
+    )
+    assert result.returncode == 2 and "choose from junit, html" in result.stderr
+
+
+def test_the_replaced_checks_are_the_ones_excluded() -> None:
+    assert tuple(check.__name__ for check in checks.REPLACED_CHECKS) == server.REPLACED_CHECK_NAMES
+    args = server.ServerRun("http://x", Credentials("a", "b"), include_paths=("/v1/payers",)).schemathesis_args(
+        Path("c.toml")
+    )
+    assert args[args.index("--exclude-checks") + 1] == "missing_required_header,positive_data_acceptance"
+    assert args[args.index("--include-path") + 1] == "/v1/payers"
+
+
+def _case(body: Any, positive: bool | None, label: str = suite_hooks.CREATE_VERIFICATION) -> Any:
+    mode = SimpleNamespace(is_positive=positive)
+    meta = None if positive is None else SimpleNamespace(generation=SimpleNamespace(mode=mode))
+    return SimpleNamespace(operation=SimpleNamespace(label=label), body=body, meta=meta)
+
+
+def test_only_positive_creates_are_pointed_at_real_payers() -> None:
+    payers = ("60054", "62308")
+    positive = _case({"payerId": "zz"}, positive=True)
+    suite_hooks.point_at_real_payer(positive, payers)
+    assert positive.body["payerId"] in payers
+    again = _case({"payerId": "zz"}, positive=True)
+    suite_hooks.point_at_real_payer(again, payers)
+    assert again.body["payerId"] == positive.body["payerId"]  # repeatable for a seed
+    for untouched in (
+        _case({"payerId": "zz"}, positive=False),
+        _case({"payerId": 5}, positive=True),
+        _case({"payerId": "zz"}, positive=True, label="POST /v1/webhooks"),
+    ):
+        before = dict(untouched.body)
+        suite_hooks.point_at_real_payer(untouched, payers)
+        assert untouched.body == before
+
+
+def test_tokens_are_refreshed_before_they_expire() -> None:
+    with RunningMock(token_ttl=2) as mock:
+        tokens = TokenSource(mock.base_url, Credentials("sandbox-client-id", "sandbox-client-secret"))
+        first = tokens.token()
+        assert tokens.token() == first
+        time.sleep(1.1)  # past half the 2 s lifetime: a new token is due
+        second = tokens.token()
+        assert second != first and tokens.fetched == 2
+        assert mock.http.get("/v1/payers", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+        with pytest.raises(TokenError, match="answered 403"):
+            TokenSource(mock.base_url, Credentials("sandbox-client-id", "wrong")).token()
