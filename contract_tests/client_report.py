@@ -88,7 +88,7 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
         if op in operations:
             operations[op][code] += 1
         else:
-            unknown[str(op)] += 1
+            unknown[str(op) if op else f"{record['method']} {record['path']}"] += 1
         if record.get("verificationStatus"):
             statuses[record["verificationStatus"]] += 1
         if code >= 400:
@@ -128,6 +128,9 @@ def render(report: Report, required: tuple[str, ...]) -> str:
     others = sorted((code, n) for (code, _), n in report.errors.items() if code not in ERROR_STATUSES)
     if others:
         lines.append("  also: " + ", ".join(f"{code} {_times(n)}" for code, n in others))
+    if report.unknown_operations:
+        outside = sum(report.unknown_operations.values())
+        lines += ["", f"Requests outside Sohar's operations (unknown path or method): {outside}"]
     lines += ["", f"Requests that broke the spec: {len(report.violations)}"]
     for record in report.violations[:MAX_LISTED]:
         violation = record.get("violation") or {}

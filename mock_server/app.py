@@ -17,6 +17,7 @@ from . import admin
 from .api import sohar, webhooks
 from .api.http import SoharJSONResponse, error_response
 from .errors import MethodNotAllowed, NotFound, SoharError
+from .journal import record_unrouted
 from .sandbox import Sandbox
 from .settings import Settings
 
@@ -50,6 +51,7 @@ def _spec_routes(sandbox: Sandbox) -> list[BaseRoute]:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    record_unrouted(request.app.state.sandbox, request.method, request.url.path, exc.status_code)
     if exc.status_code == 405:
         allow = (exc.headers or {}).get("Allow", "")
         return error_response(MethodNotAllowed(detail=allow))

@@ -4,8 +4,9 @@ The contract kit's client report reads it (`GET /__admin/requests`) to tell a te
 operations, statuses and errors their client has exercised, and which of its requests broke
 the spec. A request *breaks the spec* when the contract itself rules it out: a body the
 schema rejects, a body that is not JSON, missing or unusable credentials, an oversized
-body. An answer that only depends on data (an unknown payer or verification id) is an
-error response the client exercised, not a broken request.
+body, a path or method that is not one of Sohar's operations. An answer that only depends
+on data (an unknown payer or verification id) is an error response the client exercised,
+not a broken request.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequest, PayloadTooLarge, Unauthorized
 from .spec import SchemaViolation
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 # Long enough for a schema message about one field; a whole echoed body is cut.
 MAX_MESSAGE_CHARS = 300
@@ -26,7 +30,7 @@ MAX_MESSAGE_CHARS = 300
 class Violation:
     """How a request broke the contract."""
 
-    # schema | body | auth | size
+    # schema | body | auth | size | route
     kind: str
     # The failing JSON Schema keyword (`required`, `pattern`, `type`, ...) or a short tag.
     rule: str
@@ -123,6 +127,26 @@ def violation_for(stage: str, error: Exception, operation_id: str, had_authoriza
     if isinstance(error, InvalidRequest) and stage == "body":
         return violation("body", "json", error.param, "the body is not valid JSON")
     return None
+
+
+def record_unrouted(sandbox: Sandbox, method: str, path: str, status_code: int) -> None:
+    """A request to a path or method outside Sohar's API: journaled, it broke the spec by definition."""
+    if path.startswith("/__admin"):
+        return  # the control plane is not the API under test
+    if status_code == 405:
+        found = violation("route", "method", None, f"{method} is not an operation of {path}")
+    else:
+        found = violation("route", "path", None, f"no Sohar operation at {path}")
+    sandbox.journal.record(
+        at=sandbox.clock.now(),
+        method=method,
+        path=path,
+        operation_id=None,
+        status_code=status_code,
+        environment=None,
+        error_param=None,
+        violation=found,
+    )
 
 
 _BOOLEANS = {"true": True, "false": False}

@@ -38,6 +38,7 @@ def scripted_client(mock: RunningMock) -> None:
     mock.http.post("/v2/verifications", json={**request_for(), "payerId": "00000"}, headers=headers)
     mock.http.get("/v2/verifications/does-not-exist", headers=headers)
     mock.http.get("/v1/payers")  # forgot the token
+    mock.http.get("/v2/verification/x", headers=headers)  # a typo in the path
 
 
 def report(capsys: pytest.CaptureFixture[str], mock: RunningMock, *args: str) -> tuple[int, str, str]:
@@ -62,8 +63,10 @@ def test_journal_records_the_validation_result_of_each_request(exercised: Runnin
     assert "2006-09-20" in bad_date["violation"]["message"]
     no_token = by_path[("getPayers", "auth")]
     assert no_token["statusCode"] == 403 and "no Authorization header" in no_token["violation"]["message"]
+    typo = by_path[(None, "route")]
+    assert typo["statusCode"] == 404 and typo["path"] == "/v2/verification/x" and typo["violation"]["rule"] == "path"
     # An unknown payer or id is a data error the client exercised, not a request that broke the spec.
-    assert len(records) == 2
+    assert len(records) == 3
     every = exercised.http.get("/__admin/requests").json()
     assert every["dropped"] == 0
     unknown_payer = next(r for r in every["requests"] if r["errorParam"] == "payerId")
@@ -94,8 +97,9 @@ def test_require_all_statuses_fails_and_names_what_is_missing(
     for status in EXERCISED.values():
         assert "never seen" not in next(line for line in out.splitlines() if f" {status} " in f"{line} ")
     assert "param patient.dateOfBirth" in out and "param payerId" in out
-    assert "[schema/pattern]" in out and "[auth/security]" in out
-    assert "Requests that broke the spec: 2" in out
+    assert "[schema/pattern]" in out and "[auth/security]" in out and "[route/path]" in out
+    assert "Requests outside Sohar's operations (unknown path or method): 1" in out
+    assert "Requests that broke the spec: 3" in out
 
 
 def test_exercised_statuses_pass_and_violations_can_fail_the_run(
@@ -104,7 +108,7 @@ def test_exercised_statuses_pass_and_violations_can_fail_the_run(
     code, _, _ = report(capsys, exercised, "--require-statuses", ",".join(EXERCISED.values()))
     assert code == 0
     code, _, err = report(capsys, exercised, "--fail-on-violations")
-    assert code == 1 and "2 requests broke the spec" in err
+    assert code == 1 and "3 requests broke the spec" in err
 
 
 def test_json_report(capsys: pytest.CaptureFixture[str], exercised: RunningMock) -> None:
@@ -114,6 +118,7 @@ def test_json_report(capsys: pytest.CaptureFixture[str], exercised: RunningMock)
     assert set(data["missingStatuses"]) == SKIPPED
     assert data["statuses"]["complete.eligible"] == 1 and set(data["statuses"]) == set(STATUSES)
     assert data["operations"]["getVerification"] == {"200": len(EXERCISED), "404": 1}
+    assert len(data["violations"]) == 3
     assert data["operations"]["createWebhook"] == {}
     assert {"statusCode": 400, "param": "patient.dateOfBirth", "count": 1} in data["errors"]
     assert data["missingErrors"] == []
