@@ -87,8 +87,11 @@ def _add_server(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--phases",
         type=_comma_choices(server.PHASES),
-        default=list(server.PHASES),
-        help=f"comma-separated subset of {','.join(server.PHASES)} (default: all)",
+        default=None,
+        help=(
+            f"comma-separated subset of {','.join(server.PHASES)} (default: all; stateful only when "
+            "the selected paths include both ends of an OpenAPI link)"
+        ),
     )
     p.add_argument(
         "--report",
@@ -117,7 +120,7 @@ def _run_server(args: argparse.Namespace, extra: list[str]) -> int:
         max_examples=args.max_examples,
         seed=args.seed,
         workers=args.workers,
-        phases=tuple(args.phases),
+        phases=tuple(args.phases) if args.phases else None,
         reports=tuple(dict.fromkeys(args.report)),
         report_dir=args.report_dir,
         include_paths=tuple(args.include_path),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 
 from mock_server.resources import sohar_spec_path
 
@@ -37,7 +38,8 @@ class ServerRun:
     max_examples: int | None = None
     seed: int | None = None
     workers: str | None = None
-    phases: tuple[str, ...] = PHASES
+    # None: every phase that can run (stateful only when a link joins two selected paths).
+    phases: tuple[str, ...] | None = None
     reports: tuple[str, ...] = ()
     report_dir: Path = Path("sohar-contract-report")
     include_paths: tuple[str, ...] = ()
@@ -49,7 +51,10 @@ class ServerRun:
     def schemathesis_args(self, config_file: Path) -> list[str]:
         args = ["--config-file", str(config_file), "run", str(self.spec), "--url", self.base_url]
         args += ["--exclude-checks", ",".join(REPLACED_CHECK_NAMES)]
-        args += ["--phases", ",".join(self.phases)]
+        phases = self.phases
+        if phases is None:
+            phases = PHASES if stateful_possible(self) else tuple(p for p in PHASES if p != "stateful")
+        args += ["--phases", ",".join(phases)]
         if self.max_examples is not None:
             args += ["--max-examples", str(self.max_examples)]
         if self.seed is not None:
@@ -69,6 +74,40 @@ class ServerRun:
         return [*args, *self.extra_args]
 
 
+def links_between(spec: Path) -> list[tuple[str, str]]:
+    """(source path, target path) of every OpenAPI link in the contract."""
+    document = yaml.safe_load(spec.read_text()) or {}
+    paths = document.get("paths", {})
+    by_id = {
+        operation["operationId"]: path
+        for path, methods in paths.items()
+        for operation in methods.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    found = []
+    for path, methods in paths.items():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                for link in (response.get("links") or {}).values():
+                    target = by_id.get(link.get("operationId", ""))
+                    if target is not None:
+                        found.append((path, target))
+    return found
+
+
+def stateful_possible(config: ServerRun) -> bool:
+    """Whether some link joins two selected paths; otherwise schemathesis' stateful phase has nothing to walk."""
+    if not config.include_paths and not config.exclude_paths:
+        return True
+
+    def selected(path: str) -> bool:
+        return (not config.include_paths or path in config.include_paths) and path not in config.exclude_paths
+
+    return any(selected(source) and selected(target) for source, target in links_between(config.spec))
+
+
 def discover_payer_ids(tokens: TokenSource) -> tuple[str, ...]:
     """The payer ids the server's directory holds (`GET /v1/payers`), or Sohar's documented one."""
     try:
@@ -80,10 +119,9 @@ def discover_payer_ids(tokens: TokenSource) -> tuple[str, ...]:
     return ids or (DOCUMENTED_SANDBOX_PAYER,)
 
 
-def _config_text(cache_dir: Path) -> str:
-    # An explicit config keeps a stray schemathesis.toml in the working directory out of the
-    # run, and the crash cache out of the user's checkout.
-    return f'[cache]\ndirectory = "{cache_dir.as_posix()}"\n'
+# An explicit config keeps a stray schemathesis.toml in the working directory out of the run;
+# no crash cache, so nothing is written into the user's checkout and every run stands alone.
+SCHEMATHESIS_CONFIG = "[cache]\nenabled = false\n"
 
 
 def run(config: ServerRun) -> int:
@@ -107,7 +145,7 @@ def run(config: ServerRun) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
         config_file = Path(scratch) / "schemathesis.toml"
-        config_file.write_text(_config_text(Path(scratch) / "cache"))
+        config_file.write_text(SCHEMATHESIS_CONFIG)
         args = config.schemathesis_args(config_file)
         try:
             schemathesis_cli.main(args=args, prog_name="sohar-contract server", standalone_mode=False)

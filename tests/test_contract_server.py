@@ -146,6 +146,19 @@ def test_the_replaced_checks_are_the_ones_excluded() -> None:
     assert args[args.index("--include-path") + 1] == "/v1/payers"
 
 
+def test_stateful_runs_only_when_a_link_joins_selected_paths() -> None:
+    def phases(**selection: Any) -> str:
+        args = server.ServerRun("http://x", Credentials("a", "b"), **selection).schemathesis_args(Path("c.toml"))
+        return args[args.index("--phases") + 1]
+
+    assert phases() == "examples,coverage,fuzzing,stateful"
+    assert phases(include_paths=("/v1/payers",)) == "examples,coverage,fuzzing"
+    both = ("/v2/verifications", "/v2/verifications/{verificationId}")
+    assert phases(include_paths=both) == "examples,coverage,fuzzing,stateful"
+    assert phases(include_paths=both, phases=("coverage",)) == "coverage"
+    assert phases(exclude_paths=("/v2/verifications/{verificationId}", "/v1/webhooks")) == "examples,coverage,fuzzing"
+
+
 def _case(body: Any, positive: bool | None, label: str = suite_hooks.CREATE_VERIFICATION) -> Any:
     mode = SimpleNamespace(is_positive=positive)
     meta = None if positive is None else SimpleNamespace(generation=SimpleNamespace(mode=mode))
