@@ -6,7 +6,8 @@
         assert sohar_mock.wait_for_webhook(vid).status == "complete.eligible"
 
 One mock per test session (started on first use, on a free loopback port), reset before
-every test. Configure it in pytest's ini file: `sohar_mock_scenarios` (paths),
+every test. Configure it in pytest's ini file: `sohar_mock_scenarios` (files or folders,
+loaded after the packaged defaults; `sohar_mock_default_scenarios = false` drops those),
 `sohar_mock_latency` (seconds), `sohar_mock_seed`.
 """
 
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("sohar_mock_scenarios", "scenario files or folders for the sohar_mock fixture", type="paths")
+    parser.addini(
+        "sohar_mock_default_scenarios",
+        "load the packaged default scenarios before sohar_mock_scenarios",
+        type="bool",
+        default=True,
+    )
     parser.addini("sohar_mock_latency", "seconds of mock-clock latency before a verification's result", default="")
     parser.addini("sohar_mock_seed", "seed for repeatable ids and tokens in the sohar_mock fixture", default="")
 
@@ -42,9 +49,13 @@ def _number(config: pytest.Config, name: str, kind: type) -> float | int | None:
 def sohar_mock_session(pytestconfig: pytest.Config) -> Iterator[SoharMock]:
     """The session's running mock, not reset between tests: prefer `sohar_mock`."""
     # Imported on first use: the plugin loads in every pytest run of the environment.
+    from mock_server.resources import default_scenarios_dir
+
     from .harness import SoharMock
 
     scenarios = tuple(Path(p) for p in pytestconfig.getini("sohar_mock_scenarios") or ())
+    if scenarios and pytestconfig.getini("sohar_mock_default_scenarios"):
+        scenarios = (default_scenarios_dir(), *scenarios)
     mock = SoharMock(
         scenarios=scenarios,
         latency=_number(pytestconfig, "sohar_mock_latency", float),

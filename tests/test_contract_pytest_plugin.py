@@ -84,7 +84,13 @@ def test_a_user_suite_needs_only_the_fixture(tmp_path: Path) -> None:
 
 
 def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\nsohar_mock_latency = 30\nsohar_mock_seed = 4\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nsohar_mock_latency = 30\nsohar_mock_seed = 4\nsohar_mock_scenarios = team.yaml\n"
+    )
+    (tmp_path / "team.yaml").write_text(
+        "name: team\nrules:\n  - name: always-npi\n    match: {patient.memberId: '77777777'}\n"
+        "    outcome: {status: error.payer.npi}\n"
+    )
     (tmp_path / "test_slow.py").write_text(
         textwrap.dedent(
             """
@@ -99,6 +105,10 @@ def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
                 assert sohar_mock.admin.verification(vid["verificationId"])["status"] == "pending"
                 sohar_mock.advance(30)
                 assert sohar_mock.wait_for_webhook(vid["verificationId"]).status == "complete.eligible"
+
+            def test_team_scenarios_load_after_the_defaults(sohar_mock):
+                files = [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]]
+                assert files == ["sohar-sandbox", "team"], files
             """
         )
     )
