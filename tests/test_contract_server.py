@@ -117,6 +117,56 @@ def test_a_server_answering_401_instead_of_403_fails(tmp_path: Path) -> None:
     assert "Got 401 when missing required 'Authorization' header, expected 403" in output
 
 
+def test_an_unknown_payer_answer_is_sohar_s_documented_400_not_a_failure(target: RunningMock) -> None:
+    target.reset()
+    result = sohar_contract(
+        "server",
+        "--base-url", target.base_url,
+        "--client-id", "sandbox-client-id",
+        "--client-secret", "sandbox-client-secret",
+        "--include-path", "/v2/verifications",
+        "--phases", "examples,coverage",
+        "--payer-id", "NOT-IN-THE-DIRECTORY",
+        "--max-examples", "5",
+        "--seed", "3",
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    journal = target.http.get("/__admin/requests", params={"operationId": "createVerification"}).json()
+    assert any(r["statusCode"] == 400 and r["errorParam"] == "payerId" for r in journal["requests"])
+
+
+def rejecting_every_create(app: Any) -> Any:
+    """A server that drifted the other way: 400 for every create, blaming a field that was fine."""
+    body = b'{"error":"invalid_request_error","param":"placeOfServiceCode"}'
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v2/verifications":
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_valid_creates_rejected_for_another_field_fail() -> None:
+    with RunningApp(rejecting_every_create(build_app(Settings()))) as drifted:
+        result = sohar_contract(
+            "server",
+            "--base-url", drifted.url,
+            "--client-id", "sandbox-client-id",
+            "--client-secret", "sandbox-client-secret",
+            "--include-path", "/v2/verifications",
+            "--phases", "examples,coverage",
+            "--max-examples", "5",
+            "--seed", "3",
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-4000:]
+    assert "Valid data should have been accepted" in output
+
+
 def test_bad_credentials_stop_before_the_run(target: RunningMock) -> None:
     result = sohar_contract(
         "server", "--base-url", target.base_url, "--client-id", "sandbox-client-id", "--client-secret", "nope"
