@@ -1,0 +1,253 @@
+"""`python -m bench`: sohar-mock side by side with Prism, written to bench/results/latest.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import client, load, machine, procs, rawhttp, report, servers, tools, webhooks
+from .load import Target
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RAW = RESULTS / "raw"
+CONNECTIONS = (1, 16, 64)
+# Rows 1-3: (key, label). The GET reads one verification created up front.
+ENDPOINTS = (
+    ("get", "GET /v2/verifications/{id}"),
+    ("create", "POST /v2/verifications"),
+    ("token", "POST /oauth/token"),
+)
+BUDGET_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Plan:
+    seconds: float  # measured seconds per wrk cell
+    warmup: float  # discarded seconds before each cell
+    startup_runs: int
+    creates: int  # verifications stored before the second memory reading
+    webhook_runs: tuple[tuple[int, int], ...]  # (verifications measured, in flight)
+
+
+# Row 6 at the issue's 200 in flight, and at 1 in flight for the latency of the pipeline itself.
+FULL = Plan(seconds=5, warmup=1, startup_runs=10, creates=100_000, webhook_runs=((500, 1), (2000, 200)))
+QUICK = Plan(seconds=1, warmup=1, startup_runs=3, creates=10_000, webhook_runs=((100, 1), (400, 200)))
+
+
+def say(message: str) -> None:
+    tools.say(message)
+
+
+class Bench:
+    def __init__(self, plan: Plan, wrk: str, prism_cli: Path) -> None:
+        self.plan = plan
+        self.wrk = wrk
+        self.prism_cli = prism_cli
+        self.logs = RAW / "logs"
+        self.wrk_log = self.logs / "wrk.log"
+        self.body_files = {"create": RAW / "create.json", "token": RAW / "token.json"}
+        self.body_files["create"].write_text(json.dumps(client.CREATE_BODY))
+        self.body_files["token"].write_text(json.dumps(client.CREDENTIALS))
+
+    # -- requests ----------------------------------------------------------------------
+
+    def target(self, endpoint: str, port: int, bearer: str, verification_id: str) -> Target:
+        auth = (("Authorization", f"Bearer {bearer}"),)
+        json_body = (("Content-Type", "application/json"),)
+        if endpoint == "get":
+            return Target(port, f"/v2/verifications/{verification_id}", headers=auth)
+        if endpoint == "create":
+            return Target(port, "/v2/verifications", "POST", self.body_files["create"], auth + json_body)
+        return Target(port, "/oauth/token", "POST", self.body_files["token"], json_body)
+
+    def measure(self, target: Target, connections: int) -> load.Load:
+        load.run(self.wrk, target, connections, self.plan.warmup)
+        return load.run(self.wrk, target, connections, self.plan.seconds, log=self.wrk_log)
+
+    # -- rows --------------------------------------------------------------------------
+
+    def startup(self) -> dict[str, Any]:
+        """Row 4: process start to first 200, alternating the two servers run by run."""
+        times: dict[str, list[float]] = {"ours": [], "prism": []}
+        for run in range(self.plan.startup_runs):
+            order = ("ours", "prism") if run % 2 == 0 else ("prism", "ours")
+            for key in order:
+                server = self._server(key, f"startup-{key}.log")
+                with server:
+                    assert server.startup_s is not None
+                    times[key].append(round(server.startup_s, 4))
+        say(
+            f"start-up median: ours {statistics.median(times['ours']):.3f} s, "
+            f"Prism {statistics.median(times['prism']):.3f} s"
+        )
+        return {key: {"runs": values, "median_s": statistics.median(values)} for key, values in times.items()}
+
+    def throughput(self, ours: servers.Server, prism: servers.Server) -> list[dict[str, Any]]:
+        """Rows 1-3 at 1/16/64 connections; the servers take turns going first."""
+        bearer = client.token(ours.port)
+        verification_id = client.create(ours.port, bearer)
+        self._check_2xx(ours, prism, bearer, verification_id)
+        rows = []
+        for endpoint, label in ENDPOINTS:
+            for index, connections in enumerate(CONNECTIONS):
+                pair = (("ours", ours), ("prism", prism))
+                cell: dict[str, Any] = {"row": endpoint, "label": label, "connections": connections}
+                for key, server in pair if index % 2 == 0 else tuple(reversed(pair)):
+                    target = self.target(endpoint, server.port, bearer, verification_id)
+                    cell[key] = self.measure(target, connections).to_dict()
+                say(
+                    f"{label} c={connections}: ours {cell['ours']['rps']:.0f} req/s "
+                    f"p99 {cell['ours']['p99_ms']:.1f} ms | Prism {cell['prism']['rps']:.0f} req/s "
+                    f"p99 {cell['prism']['p99_ms']:.1f} ms"
+                )
+                rows.append(cell)
+        return rows
+
+    def validation(self, ours: servers.Server) -> list[dict[str, Any]]:
+        """Row 7: the same server with and without --no-validate, taking turns."""
+        rows = []
+        with self._server("ours", "ours-no-validate.log", "--no-validate") as unchecked:
+            bearers = {"on": client.token(ours.port), "off": client.token(unchecked.port)}
+            ports = {"on": ours.port, "off": unchecked.port}
+            for endpoint, label in ENDPOINTS[1:]:  # GET has no body to validate
+                for index, connections in enumerate(CONNECTIONS):
+                    cell: dict[str, Any] = {"row": endpoint, "label": label, "connections": connections}
+                    for key in ("on", "off") if index % 2 == 0 else ("off", "on"):
+                        target = self.target(endpoint, ports[key], bearers[key], "")
+                        cell[key] = self.measure(target, connections).to_dict()
+                    say(
+                        f"validation {label} c={connections}: on {cell['on']['rps']:.0f} req/s, "
+                        f"off {cell['off']['rps']:.0f} req/s"
+                    )
+                    rows.append(cell)
+        return rows
+
+    def memory(self, prism_idle_mb: float) -> dict[str, Any]:
+        """Row 5: a fresh sohar-mock, idle and after `creates` verifications are stored."""
+        with self._server("ours", "ours-memory.log") as ours:
+            time.sleep(1)
+            idle = ours.rss_mb()
+            bearer = client.token(ours.port)
+            began = time.perf_counter()
+            rawhttp.create_many(ours.port, bearer, self.plan.creates)
+            seconds = time.perf_counter() - began
+            time.sleep(1)
+            after = ours.rss_mb()
+            stored = _stored(ours.port)
+        say(f"memory: idle {idle:.1f} MB, {stored} stored {after:.1f} MB ({seconds:.1f} s to create)")
+        return {
+            "ours_idle_mb": round(idle, 1),
+            "prism_idle_mb": round(prism_idle_mb, 1),
+            "ours_after_mb": round(after, 1),
+            "stored": stored,
+            "create_seconds": round(seconds, 1),
+        }
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """Row 6: create -> signed webhook at a local receiver, with verifications in flight."""
+        rows = []
+        for total, in_flight in self.plan.webhook_runs:
+            row = webhooks.measure(servers.ours_command(), self.logs, total=total, in_flight=in_flight)
+            if "p50_ms" in row:
+                say(
+                    f"create -> webhook, {in_flight} in flight: p50 {row['p50_ms']:.1f} ms, "
+                    f"p99 {row['p99_ms']:.1f} ms, {row['creates_per_s']:.0f} verifications/s"
+                )
+            else:
+                say(f"create -> webhook, {in_flight} in flight: not measured ({row['skipped']})")
+            rows.append({"in_flight": in_flight, **row})
+        return rows
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _server(self, key: str, log_name: str, *extra: str) -> servers.Server:
+        log = self.logs / log_name
+        return servers.prism(self.prism_cli, log) if key == "prism" else servers.ours(log, *extra)
+
+    def _check_2xx(self, ours: servers.Server, prism: servers.Server, bearer: str, verification_id: str) -> None:
+        """Both servers must answer every measured request with 2xx, or the comparison is void."""
+        for server in (ours, prism):
+            for endpoint, label in ENDPOINTS:
+                t = self.target(endpoint, server.port, bearer, verification_id)
+                body = json.loads(t.body_file.read_text()) if t.body_file else None
+                status, answer = client.call(server.port, t.method, t.path, body, dict(t.headers))
+                if not 200 <= status < 300:
+                    raise RuntimeError(f"{server.name} answered {label} with {status}: {answer}")
+
+
+def _stored(port: int) -> int:
+    status, body = client.call(port, "GET", "/__admin/health")
+    return int(body["verifications"]) if status == 200 else -1
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="short cells and fewer runs, to check the harness")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=("startup", "throughput", "validation", "memory", "webhooks"),
+        help="measure only these rows (the report marks the rest as not measured)",
+    )
+    p.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.md and the chart")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    plan = QUICK if args.quick else FULL
+    only = set(args.only or ("startup", "throughput", "validation", "memory", "webhooks"))
+    procs.install(BUDGET_SECONDS)
+    began = time.time()
+    try:
+        wrk = tools.ensure_wrk()
+        prism_cli = tools.ensure_prism()
+        tools.ensure_matplotlib()
+        shutil.rmtree(RAW / "logs", ignore_errors=True)
+        (RAW / "logs").mkdir(parents=True)
+        results: dict[str, Any] = {
+            "plan": plan.__dict__,
+            "quick": args.quick,
+            "machine": machine.describe(wrk, prism_cli),
+            "load_before": os.getloadavg(),
+        }
+        say(f"load average before: {' '.join(f'{x:.2f}' for x in results['load_before'])}")
+        bench = Bench(plan, wrk, prism_cli)
+        if "startup" in only:
+            results["startup"] = bench.startup()
+        if only & {"throughput", "validation", "memory"}:
+            with bench._server("ours", "ours.log") as ours, bench._server("prism", "prism.log") as prism:
+                time.sleep(1)
+                prism_idle = prism.rss_mb()
+                results["idle_rss_mb"] = {"ours": round(ours.rss_mb(), 1), "prism": round(prism_idle, 1)}
+                if "throughput" in only:
+                    results["throughput"] = bench.throughput(ours, prism)
+                if "validation" in only:
+                    results["validation"] = bench.validation(ours)
+            if "memory" in only:
+                results["memory"] = bench.memory(prism_idle)
+        if "webhooks" in only:
+            results["webhooks"] = bench.webhooks()
+        results["load_after"] = os.getloadavg()
+        results["elapsed_s"] = round(time.time() - began, 1)
+        RAW.mkdir(parents=True, exist_ok=True)
+        (RAW / "results.json").write_text(json.dumps(results, indent=2))
+        md, png = report.write(results, args.out)
+        say(f"done in {results['elapsed_s']:.0f} s: {md} and {png}")
+        return 0
+    except KeyboardInterrupt:
+        print("\n[bench] interrupted: stopping every process the benchmark started", file=sys.stderr)
+        return 130
+    except TimeoutError as exc:
+        print(f"[bench] {exc}: stopping every process the benchmark started", file=sys.stderr)
+        return 1
+    finally:
+        procs.stop_all()

@@ -1,0 +1,255 @@
+"""results.json -> latest.md (tables, ratios, targets) and throughput.png (matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import tools
+
+CHART = "throughput.png"
+OURS_ONLY = "— (ours only)"
+TIMES = "\u00d7"  # the multiplication sign, written as an escape to keep the source ASCII-clean
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "—"
+    return f"{a / b:.2f}{TIMES}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def _flag(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def _errors(cell: dict[str, Any]) -> str:
+    bad = cell["bad_status"] + cell["socket_errors"]
+    return f" ⚠{bad} err" if bad else ""
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    rows: list[tuple[str, str, bool | None]] = []
+    cells = [c for c in results.get("throughput", []) if c["row"] in ("get", "create")]
+    if cells:
+        ratios = [c["ours"]["rps"] / c["prism"]["rps"] for c in cells]
+        rows.append(
+            (
+                f"GET and create throughput ≥ 3{TIMES} Prism's (1, 16, 64 connections)",
+                f"lowest {min(ratios):.2f}{TIMES}",
+                min(ratios) >= 3,
+            )
+        )
+        slower = [f"{c['row']} c={c['connections']}" for c in cells if c["ours"]["p99_ms"] >= c["prism"]["p99_ms"]]
+        worst = max(c["ours"]["p99_ms"] / c["prism"]["p99_ms"] for c in cells)
+        rows.append(
+            (
+                "GET and create p99 below Prism's at every connection count",
+                f"ours/Prism p99 at most {worst:.2f}" + (f" (not below at {', '.join(slower)})" if slower else ""),
+                not slower,
+            )
+        )
+    if "startup" in results:
+        median = results["startup"]["ours"]["median_s"]
+        rows.append(("Start-up to first 200 under 1 s", f"{median * 1000:.0f} ms (median)", median < 1))
+    if "memory" in results:
+        m = results["memory"]
+        rows.append(
+            (
+                f"Resident memory under 150 MB with {m['stored']:,} verifications stored",
+                f"{m['ours_after_mb']:.1f} MB",
+                m["ours_after_mb"] < 150,
+            )
+        )
+    for hooks in results.get("webhooks", []):
+        name = f"Create → signed webhook p50 under 20 ms, p99 under 100 ms ({hooks['in_flight']} in flight)"
+        if "p50_ms" in hooks:
+            value = f"p50 {_ms(hooks['p50_ms'])} ms, p99 {_ms(hooks['p99_ms'])} ms"
+            rows.append((name, value, hooks["p50_ms"] < 20 and hooks["p99_ms"] < 100))
+        else:
+            rows.append((name, f"not measured: {hooks.get('skipped', '?')}", None))
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    plan = results["plan"]
+    before = " / ".join(f"{x:.2f}" for x in results["load_before"])
+    after = " / ".join(f"{x:.2f}" for x in results.get("load_after", results["load_before"]))
+    out = ["# Benchmark results: sohar-mock vs Prism", ""]
+    if results.get("quick"):
+        out += ["> **Quick run** (`--quick`): short cells, for checking the harness; not a result.", ""]
+    out += [
+        f"Measured {m['date_utc']} in {results.get('elapsed_s', 0):.0f} s on {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB RAM, {m['os']}. Load average (1/5/15 min) before: {before}; after: {after}.",
+        "",
+        "| | version | started as |",
+        "|---|---|---|",
+        f"| ours | sohar-mock {m['sohar_mock']}, Python {m['python']}, uvicorn {m['uvicorn']}, "
+        f"starlette {m['starlette']} | `sohar-mock serve --port N` (default log level, request validation on) |",
+        f"| Prism | @stoplight/prism-cli {m['prism']}, Node {m['node']} | `{m['prism_command']}` (its defaults) |",
+        f"| load | {m['wrk']} | `wrk -t1 -cC -dD` with a Lua script for POST bodies |",
+        "",
+        f"Each cell: {plan['warmup']:g} s of warm-up, then {plan['seconds']:g} s measured, closed loop "
+        "(each connection sends its next request when the answer arrives); the two servers run side by side and "
+        "take turns going first. Both get the same requests: `Authorization: Bearer <token from ours>` "
+        "(Prism accepts any bearer token for the spec's `http`/`bearer` scheme) and Sohar's documented sandbox "
+        "member as the create body, which both validate and answer with 201. Every answer was 2xx unless a cell "
+        "says `⚠N err`. Ratios are ours / Prism. See [README](../README.md) for method and caveats.",
+        "",
+    ]
+    if goals := targets(results):
+        out += ["## Targets", "", "| target | this run | |", "|---|---|---|"]
+        out += [f"| {name} | {value} | {_flag(ok)} |" for name, value, ok in goals]
+        out += [""]
+    if "throughput" in results:
+        out += [
+            "## Throughput and latency (rows 1-3)",
+            "",
+            f"![throughput]({CHART})",
+            "",
+            "| request | conns | ours req/s | Prism req/s | ratio | ours p50 ms | Prism p50 ms | ours p99 ms "
+            "| Prism p99 ms | p99 ratio |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for c in results["throughput"]:
+            o, p = c["ours"], c["prism"]
+            out.append(
+                f"| `{c['label']}` | {c['connections']} | {o['rps']:,.0f}{_errors(o)} | {p['rps']:,.0f}{_errors(p)} "
+                f"| {_ratio(o['rps'], p['rps'])} | {_ms(o['p50_ms'])} | {_ms(p['p50_ms'])} | {_ms(o['p99_ms'])} "
+                f"| {_ms(p['p99_ms'])} | {_ratio(o['p99_ms'], p['p99_ms'])} |"
+            )
+        out += [""]
+    if "startup" in results or "memory" in results or "idle_rss_mb" in results:
+        out += ["## Start-up and memory (rows 4-5)", "", "| measure | ours | Prism | ratio |", "|---|--:|--:|--:|"]
+        if "startup" in results:
+            s = results["startup"]
+            n = len(s["ours"]["runs"])
+            out.append(
+                f"| process start → first 200 (`POST /oauth/token`), median of {n} | "
+                f"{s['ours']['median_s'] * 1000:.0f} ms | {s['prism']['median_s'] * 1000:.0f} ms | "
+                f"{_ratio(s['ours']['median_s'], s['prism']['median_s'])} |"
+            )
+        if "memory" in results:
+            mem = results["memory"]
+            out.append(
+                f"| resident memory (VmRSS), idle after start | {mem['ours_idle_mb']:.1f} MB | "
+                f"{mem['prism_idle_mb']:.1f} MB | {_ratio(mem['ours_idle_mb'], mem['prism_idle_mb'])} |"
+            )
+            out.append(
+                f"| resident memory with {mem['stored']:,} verifications stored "
+                f"(created in {mem['create_seconds']:g} s) | {mem['ours_after_mb']:.1f} MB | "
+                f"n/a (Prism stores nothing) | {OURS_ONLY} |"
+            )
+        out += [""]
+    if results.get("webhooks"):
+        out += [
+            "## Create → signed webhook (row 6, ours only)",
+            "",
+            "| in flight | verifications | p50 ms | p90 ms | p99 ms | max ms | verifications/s "
+            "| signatures verified (svix) | ratio |",
+            "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        method = ""
+        for hooks in results["webhooks"]:
+            if "p50_ms" not in hooks:
+                out.append(f"| {hooks['in_flight']} | not measured: {hooks.get('skipped')} ||||||||")
+                continue
+            method = hooks["method"]
+            out.append(
+                f"| {hooks['in_flight']} | {hooks['count']:,} | {_ms(hooks['p50_ms'])} | {_ms(hooks['p90_ms'])} "
+                f"| {_ms(hooks['p99_ms'])} | {_ms(hooks['max_ms'])} | {hooks['creates_per_s']:,.0f} "
+                f"| {hooks['verified']:,} / {hooks['received']:,} | {OURS_ONLY} |"
+            )
+        out += ["", method, ""]
+    if "validation" in results:
+        out += [
+            "## Request validation on vs off (row 7, ours only)",
+            "",
+            "| request | conns | validated req/s | `--no-validate` req/s | on/off | validated p99 ms "
+            "| `--no-validate` p99 ms | ratio ours/Prism |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for c in results["validation"]:
+            on, off = c["on"], c["off"]
+            out.append(
+                f"| `{c['label']}` | {c['connections']} | {on['rps']:,.0f}{_errors(on)} | {off['rps']:,.0f}"
+                f"{_errors(off)} | {_ratio(on['rps'], off['rps'])} | {_ms(on['p99_ms'])} | {_ms(off['p99_ms'])} "
+                f"| {OURS_ONLY} |"
+            )
+        out += [""]
+    return "\n".join(out)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    tools.ensure_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = results.get("throughput", [])
+    checks = results.get("validation", [])
+    panels = [p for p in (cells, checks) if p]
+    fig, axes = plt.subplots(
+        1,
+        len(panels) or 1,
+        figsize=(7.5 * max(1, len(panels)), 4.8),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [len(p) for p in panels] or [1]},
+    )
+    short = {"get": "GET", "create": "create", "token": "token"}
+
+    def bars(ax: Any, data: list[dict[str, Any]], series: list[tuple[str, str, str]], title: str) -> None:
+        width = 0.8 / len(series)
+        for i, (key, label, colour) in enumerate(series):
+            xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(data))]
+            ys = [c[key]["rps"] for c in data]
+            ax.bar(xs, ys, width, label=label, color=colour)
+        first = series[0][0]
+        second = series[1][0]
+        for j, c in enumerate(data):
+            top = max(c[first]["rps"], c[second]["rps"])
+            label = f"{c[first]['rps'] / c[second]['rps']:.1f}{TIMES}"
+            ax.annotate(label, (j, top), ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(data)))
+        ax.set_xticklabels([f"{short[c['row']]}\nc={c['connections']}" for c in data], fontsize=8)
+        ax.set_ylabel("requests/s")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+
+    index = 0
+    if cells:
+        bars(
+            axes[0][index],
+            cells,
+            [("ours", "sohar-mock", "#2b6cb0"), ("prism", "Prism", "#a0aec0")],
+            "Throughput, ours vs Prism (label: ratio ours/Prism)",
+        )
+        index += 1
+    if checks:
+        bars(
+            axes[0][index],
+            checks,
+            [("on", "validation on", "#2b6cb0"), ("off", "--no-validate", "#90cdf4")],
+            "sohar-mock: request validation on vs off (label: on/off)",
+        )
+    m = results["machine"]
+    fig.suptitle(f"{m['date_utc']} · {m['cpu']}, {m['cores']} cores · wrk, 1 thread", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(results: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    md = folder / "latest.md"
+    png = folder / CHART
+    md.write_text(markdown(results) + "\n")
+    if results.get("throughput") or results.get("validation"):
+        chart(results, png)
+    return md, png
