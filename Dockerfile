@@ -12,14 +12,18 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 WORKDIR /src
-# Only what the wheel is made of, so editing tests or docs does not invalidate this layer.
-COPY pyproject.toml README.md ./
+# Dependencies first, from pyproject.toml alone: editing the code or docs reuses this layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+      > requirements.txt \
+ && pip wheel --wheel-dir /wheels -r requirements.txt
+
+COPY README.md ./
 COPY openapi/ openapi/
 COPY scenarios/ scenarios/
 COPY contract_tests/ contract_tests/
 COPY mock_server/ mock_server/
-
-RUN pip wheel --wheel-dir /wheels . \
+RUN pip wheel --wheel-dir /wheels --no-deps . \
  && python -m venv --without-pip /opt/venv \
  && pip --python /opt/venv/bin/python install --no-index --find-links /wheels --no-compile sohar-mock \
  # Compile once here, as root: the runtime user cannot write __pycache__ next to the sources.

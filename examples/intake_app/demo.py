@@ -25,10 +25,25 @@ EXPECTED = {
 UNSETTLED = ("submitted", "waiting")
 
 
+def wait_until_up(http: httpx.Client, timeout: float) -> None:
+    """Compose's `service_healthy` already waits; this also covers runners that do not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http.get("/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the intake app at {http.base_url} did not come up within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
 def main() -> int:
     base = os.environ.get("INTAKE_URL", "http://127.0.0.1:3000")
     timeout = float(os.environ.get("DEMO_TIMEOUT", "30"))
     with httpx.Client(base_url=base, timeout=10) as http:
+        wait_until_up(http, timeout)
         created = {}
         for member_id in EXPECTED:
             response = http.post("/patients", json={**JOHN_DOE, "memberId": member_id})
