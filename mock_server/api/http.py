@@ -14,12 +14,26 @@ from ..errors import InvalidRequest, PayloadTooLarge, SoharError
 VERSION_HEADER = "X-Sohar-Mock-Version"
 
 
+# Starlette's JSONResponse options (compact, UTF-8, no NaN), with one encoder built once
+# instead of one per response; our bodies are plain trees, so the cycle check is skipped.
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False).encode
+_VERSION = (VERSION_HEADER.lower().encode(), __version__.encode())
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 class SoharJSONResponse(JSONResponse):
     """JSON, plus the header that tells a log reader this answer came from the mock."""
 
+    def render(self, content: Any) -> bytes:
+        return _encode(content).encode("utf-8")
+
     def init_headers(self, headers: Any = None) -> None:
+        if headers is None and self.status_code >= 200 and self.status_code not in (204, 304):
+            # Every answer but the 405 takes this path: the headers Starlette would build, directly.
+            self.raw_headers = [(b"content-length", str(len(self.body)).encode()), _JSON_TYPE, _VERSION]
+            return
         super().init_headers(headers)
-        self.raw_headers.append((VERSION_HEADER.lower().encode(), __version__.encode()))
+        self.raw_headers.append(_VERSION)
 
 
 def error_response(error: SoharError) -> SoharJSONResponse:
