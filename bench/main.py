@@ -90,23 +90,28 @@ class Bench:
         )
         return {key: {"runs": values, "median_s": statistics.median(values)} for key, values in times.items()}
 
-    def throughput(self, ours: servers.Server, prism: servers.Server) -> list[dict[str, Any]]:
+    def throughput(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
         """Rows 1-3 at 1/16/64 connections; the servers take turns going first."""
+        ours = contenders["ours"]
         bearer = client.token(ours.port)
         verification_id = client.create(ours.port, bearer)
-        self._check_2xx(ours, prism, bearer, verification_id)
+        self._check_2xx(list(contenders.values()), bearer, verification_id)
         rows = []
+        turn = 0
         for endpoint, label in ENDPOINTS:
-            for index, connections in enumerate(CONNECTIONS):
-                pair = (("ours", ours), ("prism", prism))
+            for connections in CONNECTIONS:
+                order = list(contenders.items())
+                order = order[turn % len(order) :] + order[: turn % len(order)]
+                turn += 1
                 cell: dict[str, Any] = {"row": endpoint, "label": label, "connections": connections}
-                for key, server in pair if index % 2 == 0 else tuple(reversed(pair)):
+                for key, server in order:
                     target = self.target(endpoint, server.port, bearer, verification_id)
                     cell[key] = self.measure(target, connections).to_dict()
                 say(
-                    f"{label} c={connections}: ours {cell['ours']['rps']:.0f} req/s "
-                    f"p99 {cell['ours']['p99_ms']:.1f} ms | Prism {cell['prism']['rps']:.0f} req/s "
-                    f"p99 {cell['prism']['p99_ms']:.1f} ms"
+                    f"{label} c={connections}: "
+                    + " | ".join(
+                        f"{key} {cell[key]['rps']:.0f} req/s p99 {cell[key]['p99_ms']:.1f} ms" for key in contenders
+                    )
                 )
                 rows.append(cell)
         return rows
@@ -170,11 +175,13 @@ class Bench:
 
     def _server(self, key: str, log_name: str, *extra: str) -> servers.Server:
         log = self.logs / log_name
-        return servers.prism(self.prism_cli, log) if key == "prism" else servers.ours(log, *extra)
+        if key.startswith("prism"):
+            return servers.prism(self.prism_cli, log, quiet=key == "prism_quiet")
+        return servers.ours(log, *extra)
 
-    def _check_2xx(self, ours: servers.Server, prism: servers.Server, bearer: str, verification_id: str) -> None:
-        """Both servers must answer every measured request with 2xx, or the comparison is void."""
-        for server in (ours, prism):
+    def _check_2xx(self, contenders: list[servers.Server], bearer: str, verification_id: str) -> None:
+        """Every server must answer every measured request with 2xx, or the comparison is void."""
+        for server in contenders:
             for endpoint, label in ENDPOINTS:
                 t = self.target(endpoint, server.port, bearer, verification_id)
                 body = json.loads(t.body_file.read_text()) if t.body_file else None
@@ -224,12 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         if "startup" in only:
             results["startup"] = bench.startup()
         if only & {"throughput", "validation", "memory"}:
-            with bench._server("ours", "ours.log") as ours, bench._server("prism", "prism.log") as prism:
+            with (
+                bench._server("ours", "ours.log") as ours,
+                bench._server("prism", "prism.log") as prism,
+                bench._server("prism_quiet", "prism-quiet.log") as prism_quiet,
+            ):
                 time.sleep(1)
                 prism_idle = prism.rss_mb()
                 results["idle_rss_mb"] = {"ours": round(ours.rss_mb(), 1), "prism": round(prism_idle, 1)}
                 if "throughput" in only:
-                    results["throughput"] = bench.throughput(ours, prism)
+                    contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
+                    results["throughput"] = bench.throughput(contenders)
                 if "validation" in only:
                     results["validation"] = bench.validation(ours)
             if "memory" in only:

@@ -68,6 +68,8 @@ def _on_alarm(signum: int, frame: object) -> None:
 def install(budget_seconds: int) -> None:
     """Clean up on normal exit, Ctrl-C, SIGTERM/SIGHUP, and when the time budget runs out."""
     atexit.register(stop_all)
+    # SIGINT too: a shell starts background jobs with it ignored, and Python keeps it so.
+    signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     signal.signal(signal.SIGALRM, _on_alarm)

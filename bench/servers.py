@@ -85,7 +85,9 @@ def ours(log: Path, *extra: str) -> Server:
     return Server("sohar-mock", [*ours_command(), "serve", "--port", str(port), *extra], port, log)
 
 
-def prism(cli: Path, log: Path) -> Server:
+def prism(cli: Path, log: Path, quiet: bool = False) -> Server:
+    """Prism's defaults (static examples, request validation, an info line per step of every
+    request); `quiet` logs warnings only, as sohar-mock does by default."""
     port = free_port()
-    # Prism's defaults (static examples, request validation, info log), as `prism mock spec` runs.
-    return Server("Prism", [str(cli), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)], port, log)
+    argv = [str(cli), "mock", "-h", "127.0.0.1", "-p", str(port), *(["-v", "warn"] if quiet else []), str(SPEC)]
+    return Server("Prism (quiet)" if quiet else "Prism", argv, port, log)
