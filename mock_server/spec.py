@@ -17,6 +17,10 @@ import yaml
 
 from .errors import InvalidRequest
 
+# libyaml's loader when PyYAML was built with it: the two contracts load in ~10 ms instead
+# of ~90 ms, a tenth of the mock's start-up. Same safe subset of YAML either way.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _DROP = {"example", "examples", "xml", "externalDocs", "discriminator", "readOnly", "writeOnly"}
 
 
@@ -96,7 +100,7 @@ class Contract:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.text = path.read_text()
-        self.document: dict[str, Any] = yaml.safe_load(self.text)
+        self.document: dict[str, Any] = yaml.load(self.text, Loader=_YAML_LOADER)
         self.json_text = json.dumps(self.document)
         components = self.document.get("components", {}).get("schemas", {})
         self.requests: dict[str, RequestSchema] = {}
