@@ -141,9 +141,7 @@ def run(config: ServerRun) -> int:
         print(f"sohar-contract server: cannot get a token: {exc}", file=sys.stderr)
         return EXIT_SETUP_ERROR
     payer_ids = config.payer_ids or discover_payer_ids(tokens)
-    suite_hooks.install(tokens, payer_ids)
-
-    with tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
+    with suite_hooks.installed(tokens, payer_ids), tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
         config_file = Path(scratch) / "schemathesis.toml"
         config_file.write_text(SCHEMATHESIS_CONFIG)
         args = config.schemathesis_args(config_file)

@@ -8,16 +8,19 @@
   Negative cases are sent as generated;
 - checks: the Sohar-aware replacements from `contract_tests.checks` (registered on import).
 
-Schemathesis keeps hooks process-wide, so `install` is meant for the `sohar-contract` process.
+`installed` registers them for one run and removes them after it.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
+from schemathesis.auths import GLOBAL_AUTH_STORAGE
 
 from . import checks as _checks  # noqa: F401  (registers the Sohar-aware checks)
 from .oauth import TokenSource
@@ -73,15 +76,20 @@ def _before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     point_at_real_payer(case, _current().payer_ids)
 
 
-_registered = False
+@contextmanager
+def installed(tokens: TokenSource, payer_ids: tuple[str, ...]) -> Iterator[None]:
+    """Point the hooks at one server for the length of a run, then take them out again.
 
-
-def install(tokens: TokenSource, payer_ids: tuple[str, ...]) -> None:
-    """Point the hooks at one server; registers them with schemathesis the first time."""
-    global _state, _registered
+    Schemathesis keeps auth providers and hooks process-wide; left registered, they would
+    send this server's token to whatever the same process tests next (a pytest session).
+    """
+    global _state
     _state = SuiteState(tokens, payer_ids)
-    if _registered:
-        return
     schemathesis.auth(refresh_interval=None).skip_for(operation_id=TOKEN_OPERATION)(_SoharToken)
     schemathesis.hook("before_call")(_before_call)
-    _registered = True
+    try:
+        yield
+    finally:
+        GLOBAL_AUTH_STORAGE.unregister()
+        schemathesis.hooks.unregister(_before_call)
+        _state = None

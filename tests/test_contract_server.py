@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from schemathesis.auths import GLOBAL_AUTH_STORAGE
 
 from contract_tests import checks, server, suite_hooks
 from contract_tests.oauth import Credentials, TokenError, TokenSource
@@ -97,6 +98,8 @@ def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp
     assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
     assert target.sandbox.contract_violations == []
     assert not (ROOT / ".schemathesis").exists()
+    # The run's auth provider and hooks are gone: nothing leaks into later schemathesis use in-process.
+    assert not GLOBAL_AUTH_STORAGE.is_defined
 
 
 def test_a_server_answering_401_instead_of_403_fails(tmp_path: Path) -> None:
