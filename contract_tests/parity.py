@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mock_server.settings import DEFAULT_WEBHOOK_SECRET
+from mock_server.testing import DOCUMENTED_MEMBER
+
 from .oauth import Credentials, TokenError, TokenSource
 from .receiver import WebhookReceiver
 
@@ -32,21 +35,7 @@ PENDING = "pending"
 EXIT_DIFFERENT = 1
 EXIT_SETUP = 2
 MOCK_DEFAULT_CREDENTIALS = Credentials("sandbox-client-id", "sandbox-client-secret")
-MOCK_DEFAULT_WEBHOOK_SECRET = "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE="
-
-# Sohar's documented sandbox member (payer 60054).
-DOCUMENTED_MEMBER: dict[str, Any] = {
-    "patient": {
-        "firstName": "John",
-        "lastName": "Doe",
-        "dateOfBirth": "09/20/2006",
-        "state": "CA",
-        "memberId": "00000000",
-    },
-    "payerId": "60054",
-    "placeOfServiceCode": "10",
-    "specialtyCode": "PSY",
-}
+MOCK_DEFAULT_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET
 
 
 def member(**patient: str) -> dict[str, Any]:

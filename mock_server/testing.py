@@ -24,6 +24,19 @@ from .settings import Settings
 
 SANDBOX_CREDENTIALS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
 PRODUCTION_CREDENTIALS = {"client_id": "production-client-id", "client_secret": "production-client-secret"}
+# Sohar's documented sandbox member as a Create Verification body: payer 60054 answers eligible.
+DOCUMENTED_MEMBER: dict[str, Any] = {
+    "patient": {
+        "firstName": "John",
+        "lastName": "Doe",
+        "dateOfBirth": "09/20/2006",
+        "state": "CA",
+        "memberId": "00000000",
+    },
+    "payerId": "60054",
+    "placeOfServiceCode": "10",
+    "specialtyCode": "PSY",
+}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -8,24 +8,13 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from mock_server.testing import RunningMock
+from mock_server.testing import DOCUMENTED_MEMBER, RunningMock
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
 ADMIN_SPEC = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text())
 
-JOHN_DOE: dict[str, Any] = {
-    "patient": {
-        "firstName": "John",
-        "lastName": "Doe",
-        "dateOfBirth": "09/20/2006",
-        "state": "CA",
-        "memberId": "00000000",
-    },
-    "payerId": "60054",
-    "placeOfServiceCode": "10",
-    "specialtyCode": "PSY",
-}
+JOHN_DOE = DOCUMENTED_MEMBER
 
 
 def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
