@@ -261,5 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     except TimeoutError as exc:
         print(f"[bench] {exc}: stopping every process the benchmark started", file=sys.stderr)
         return 1
+    except RuntimeError as exc:  # a server that would not start or answered non-2xx; wrk failing
+        print(f"[bench] failed: {exc}", file=sys.stderr)
+        return 1
     finally:
         procs.stop_all()
