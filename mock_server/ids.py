@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 import string
 import uuid
 
@@ -12,7 +14,10 @@ _ALPHABET = string.ascii_letters + string.digits
 class IdSource:
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
-        self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
+        # Unseeded, identifiers come from a generator seeded by the OS rather than from the OS
+        # itself: SystemRandom makes a system call per draw, one per character of a token,
+        # which showed up in every create. Secrets (signing keys) still come from the OS.
+        self._rng = random.Random(seed if seed is not None else os.urandom(32))
 
     def reseed(self) -> None:
         if self._seed is not None:
@@ -29,4 +34,6 @@ class IdSource:
         return f"{prefix}_{self.token(length)}"
 
     def secret_bytes(self, n: int = 24) -> bytes:
+        if self._seed is None:
+            return secrets.token_bytes(n)
         return self._rng.getrandbits(8 * n).to_bytes(n, "big")
