@@ -38,8 +38,8 @@ class Plan:
 
 
 # Row 6 at the 200 in flight, and at 1 in flight for the latency of the pipeline itself.
-FULL = Plan(seconds=5, warmup=1, startup_runs=10, creates=100_000, webhook_runs=((500, 1), (2000, 200)))
-QUICK = Plan(seconds=1, warmup=1, startup_runs=3, creates=10_000, webhook_runs=((100, 1), (400, 200)))
+FULL = Plan(seconds=5, warmup=1, startup_runs=10, creates=100_000, webhook_runs=((500, 1), (1000, 16), (2000, 200)))
+QUICK = Plan(seconds=1, warmup=1, startup_runs=3, creates=10_000, webhook_runs=((100, 1), (200, 16), (400, 200)))
 
 
 def say(message: str) -> None:
