@@ -57,7 +57,7 @@ def ensure_prism() -> Path:
         return cli
     if not shutil.which("npm") or not shutil.which("node"):
         raise SystemExit("Prism needs Node.js and npm: install them and run again")
-    say(f"installing {PRISM_PACKAGE} (npm, into {TOOLS.relative_to(BENCH.parent)})")
+    say(f"installing {PRISM_PACKAGE} (npm, into {TOOLS})")
     TOOLS.mkdir(exist_ok=True)
     _run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(TOOLS), PRISM_PACKAGE])
     if not cli.exists():
