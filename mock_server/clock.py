@@ -26,6 +26,8 @@ class Clock:
     def __init__(self, time_source: Callable[[], float] = time.time) -> None:
         self._time_source = time_source
         self._offset = 0.0
+        self._day_number: int | None = None
+        self._today = date.min
 
     @property
     def offset(self) -> float:
@@ -55,7 +57,14 @@ class Clock:
         return datetime.fromtimestamp(self.now(), UTC)
 
     def today(self) -> date:
-        return self.datetime().date()
+        # Computed once per UTC day, not per call, and one object per day: every resolved
+        # verification keeps the day it was reached.
+        now = self.now()
+        day_number = int(now // 86_400)
+        if day_number != self._day_number:
+            self._day_number = day_number
+            self._today = datetime.fromtimestamp(now, UTC).date()
+        return self._today
 
 
 @dataclass(order=True)

@@ -6,9 +6,11 @@ import os
 import random
 import secrets
 import string
-import uuid
 
 _ALPHABET = string.ascii_letters + string.digits
+# RFC 4122 version 4: the version nibble is 4 and the variant bits are 10.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (4 << 76) | (0x8000 << 48)
 
 
 class IdSource:
@@ -24,7 +26,10 @@ class IdSource:
             self._rng = random.Random(self._seed)
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A version-4 UUID, the string `uuid.UUID(int=..., version=4)` gives, without the object."""
+        n = (self._rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def token(self, length: int = 48) -> str:
         return "".join(self._rng.choice(_ALPHABET) for _ in range(length))

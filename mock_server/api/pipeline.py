@@ -81,7 +81,8 @@ class Operation:
         sandbox.journal.record(
             at=sandbox.clock.now(),
             method=request.method,
-            path=request.url.path,
+            # The scope's own path: `request.url` would parse a whole URL to read it back.
+            path=request.scope["path"],
             operation_id=self.operation_id,
             status_code=status_code,
             environment=principal.environment if principal else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 _RELATIVE = re.compile(r"^today(?:([+-])(\d+)([dmy]))?$")
 _ABSOLUTE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
@@ -17,6 +18,8 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+# Every resolution compares a few dates from a small set (roster birth dates, plan bounds).
+@lru_cache(maxsize=4096)
 def parse_date(text: str, today: date) -> date:
     """Raise ValueError for anything that is not a real date in either form."""
     if match := _ABSOLUTE.match(text):

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 from .dates import parse_date
 from .loader import ScenarioError
@@ -15,6 +16,7 @@ from .model import ROSTER, Coverage, Defaults, Member, Outcome, Payer, Rule, Sce
 _NOT_NAME = re.compile(r"[^0-9a-z]")
 
 
+@lru_cache(maxsize=4096)
 def fold_name(name: str) -> str:
     """Case, whitespace, punctuation and accents do not make a different name."""
     decomposed = unicodedata.normalize("NFKD", name).casefold()
@@ -79,6 +81,7 @@ class ScenarioSet:
             self._lookup[payer.payer_id.upper()] = payer
         self.members = {key: self._with_profile(m) for key, m in members.items()}
         self._check_references()
+        self._resolutions: dict[tuple[object, ...], Resolution] = {}
 
     def _with_profile(self, member: Member) -> Member:
         if member.profile is None:
@@ -136,7 +139,25 @@ class ScenarioSet:
         if status.startswith("complete."):
             profile = outcome.profile or self.defaults.profile
             coverage = member.coverage if member and not outcome.profile else self.profiles.get(profile or "")
-        return Resolution(status, outcome.status_reason, payer, member if coverage else None, coverage, rule)
+        return self._answer(status, outcome.status_reason, payer, member if coverage else None, coverage, rule)
+
+    def _answer(
+        self,
+        status: str,
+        status_reason: str | None,
+        payer: Payer,
+        member: Member | None = None,
+        coverage: Coverage | None = None,
+        rule: str | None = None,
+    ) -> Resolution:
+        """One shared Resolution per distinct answer: they are immutable, and every stored
+        verification holds one, so 100 000 of them need not mean 100 000 copies of a few.
+        Keyed by identity: the payer, member and coverage are this set's own objects."""
+        key = (status, status_reason, id(payer), id(member), id(coverage), rule)
+        found = self._resolutions.get(key)
+        if found is None:
+            found = self._resolutions[key] = Resolution(status, status_reason, payer, member, coverage, rule)
+        return found
 
     def _find_member(self, payer: Payer, fields: Mapping[str, str | None]) -> Member | None:
         member_id = fields["patient.memberId"] or ""
@@ -149,7 +170,7 @@ class ScenarioSet:
     def _from_roster(self, payer: Payer, fields: Mapping[str, str | None], today: date, rule: str | None) -> Resolution:
         member = self._find_member(payer, fields)
         if member is None:
-            return Resolution("error.member.id", None, payer, rule=rule)
+            return self._answer("error.member.id", None, payer, rule=rule)
         # A group payer id resolves to the payer that actually holds the member.
         payer = self.payers[member.payer_id]
         try:
@@ -160,19 +181,19 @@ class ScenarioSet:
             # Well-formed but impossible (02/31/2000): no member was born that day.
             same_birth_date = False
         if not same_birth_date:
-            return Resolution("error.member.dob", None, payer, rule=rule)
+            return self._answer("error.member.dob", None, payer, rule=rule)
         same_name = fold_name(member.first_name) == fold_name(fields["patient.firstName"] or "") and fold_name(
             member.last_name
         ) == fold_name(fields["patient.lastName"] or "")
         if not same_name:
-            return Resolution("error.member.name", None, payer, rule=rule)
+            return self._answer("error.member.name", None, payer, rule=rule)
         coverage = member.coverage
         plan = coverage.plan or {}
         start = parse_date(plan["startDate"], today) if plan.get("startDate") else None
         end = parse_date(plan["endDate"], today) if plan.get("endDate") else None
         if (start and start > today) or (end and end < today):
-            return Resolution("complete.ineligible", "INACTIVE", payer, member, coverage, rule)
+            return self._answer("complete.ineligible", "INACTIVE", payer, member, coverage, rule)
         covered = coverage.covered_specialties
         if covered is not None and fields["specialtyCode"] not in covered:
-            return Resolution("complete.ineligible", "NON_COVERED", payer, member, coverage, rule)
-        return Resolution("complete.eligible", None, payer, member, coverage, rule)
+            return self._answer("complete.ineligible", "NON_COVERED", payer, member, coverage, rule)
+        return self._answer("complete.eligible", None, payer, member, coverage, rule)

@@ -78,8 +78,11 @@ class WebhookDispatcher:
 
     def on_event(self, event: VerificationEvent) -> None:
         """EventBus listener: one message per subscribed endpoint, first attempt due now."""
+        subscribers = self.endpoints.subscribers(event.event)
+        if not subscribers:
+            return
         body = json.dumps(event.payload(), separators=(",", ":")).encode()
-        for endpoint in self.endpoints.subscribers(event.event):
+        for endpoint in subscribers:
             message = Message(
                 message_id=self._ids.prefixed("msg"),
                 endpoint_id=endpoint.endpoint_id,
