@@ -14,8 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..clock import Scheduler
@@ -24,6 +23,9 @@ from ..errors import Conflict, NotFound
 from ..ids import IdSource
 from .endpoints import Endpoint, EndpointRegistry
 from .messages import ABORTED, DELIVERED, FAILED, PENDING, SENDING, Attempt, DeliveryJournal, Message
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("sohar_mock.webhooks")
 
@@ -49,24 +51,37 @@ class WebhookDispatcher:
         self._clock = scheduler.clock
         self._ids = ids
         self._timeout = timeout
+        self._running = False
         self._client: httpx.AsyncClient | None = None
         self._lanes: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle of the component -------------------------------------------------------
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self._timeout),
-            follow_redirects=False,  # a 3xx is a failed attempt, as at Svix
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"user-agent": f"Svix-Webhooks/1.0 (sohar-mock {__version__})"},
-            trust_env=False,  # deliveries go exactly where the endpoint says, never via a proxy
-        )
+        self._running = True
 
     async def stop(self) -> None:
+        self._running = False
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """The delivery client, made for the first attempt: httpx and its TLS set-up weigh
+        about 12 MB resident, which a mock that never delivers a webhook does not need."""
+        if not self._running:
+            raise RuntimeError("the webhook client is not running")
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout),
+                follow_redirects=False,  # a 3xx is a failed attempt, as at Svix
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                headers={"user-agent": f"Svix-Webhooks/1.0 (sohar-mock {__version__})"},
+                trust_env=False,  # deliveries go exactly where the endpoint says, never via a proxy
+            )
+        return self._client
 
     def reset(self) -> None:
         """Drop every message and the API-registered endpoints (their timers go with the clock's)."""
@@ -140,11 +155,11 @@ class WebhookDispatcher:
             "content-type": "application/json",
             **endpoint.signer.headers(message.message_id, sent_at, message.body),
         }
+        import httpx  # loaded on the first attempt (see _http); its exception types are needed below
+
         started = time.perf_counter()
         try:
-            if self._client is None:
-                raise RuntimeError("the webhook client is not running")
-            response = await self._client.post(endpoint.url, content=message.body, headers=headers)
+            response = await self._http().post(endpoint.url, content=message.body, headers=headers)
             attempt.status_code = response.status_code
             attempt.abort_requested = response.headers.get(ABORT_HEADER, "").strip().lower() == ABORT_VALUE
             if not attempt.succeeded:
