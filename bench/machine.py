@@ -74,7 +74,6 @@ def describe(wrk: str, prism_cli: Path) -> dict[str, Any]:
         "python": platform.python_version(),
         "uvicorn": _package("uvicorn"),
         "starlette": _package("starlette"),
-        "uvloop": _package("uvloop"),
         "httptools": _package("httptools"),
         "prism": tools.version_of([str(prism_cli), "--version"]),
         "prism_command": f"prism mock -h 127.0.0.1 -p N {servers.SPEC.relative_to(servers.ROOT)}",

@@ -119,7 +119,7 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import build_app
+    from .app import EVENT_LOOP, build_app
     from .sandbox import Sandbox, load_startup_scenarios
 
     settings = resolve_settings(args)
@@ -134,6 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=env("ACCESS_LOG") == "1",
         timeout_graceful_shutdown=4,
         lifespan="on",
+        loop=EVENT_LOOP,
     )
     server = uvicorn.Server(config)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host

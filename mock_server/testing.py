@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from .app import build_app
+from .app import EVENT_LOOP, build_app
 from .sandbox import Sandbox
 from .settings import Settings
 
@@ -57,7 +57,12 @@ class RunningMock:
         self.app = build_app(sandbox=self.sandbox)
         self._server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="on"
+                self.app,
+                host=self.settings.host,
+                port=self.settings.port,
+                log_level="warning",
+                lifespan="on",
+                loop=EVENT_LOOP,
             )
         )
         self._thread: threading.Thread | None = None
