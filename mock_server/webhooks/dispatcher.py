@@ -25,7 +25,7 @@ from .endpoints import Endpoint, EndpointRegistry
 from .messages import ABORTED, DELIVERED, FAILED, PENDING, SENDING, Attempt, DeliveryJournal, Message
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
 
 log = logging.getLogger("sohar_mock.webhooks")
 
@@ -52,7 +52,7 @@ class WebhookDispatcher:
         self._ids = ids
         self._timeout = timeout
         self._running = False
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._lanes: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle of the component -------------------------------------------------------
@@ -62,26 +62,26 @@ class WebhookDispatcher:
 
     async def stop(self) -> None:
         self._running = False
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
-    def _http(self) -> httpx.AsyncClient:
-        """The delivery client, made for the first attempt: httpx and its TLS set-up weigh
-        about 12 MB resident, which a mock that never delivers a webhook does not need."""
+    def _http(self) -> aiohttp.ClientSession:
+        """The delivery client, made for the first attempt, so that a mock that never delivers
+        a webhook does not load it. aiohttp rather than httpx: a quarter of the CPU per POST
+        (0.3 ms against 1.2 ms), which was half of the mock's time under webhook load (bench/)."""
         if not self._running:
             raise RuntimeError("the webhook client is not running")
-        if self._client is None:
-            import httpx
+        if self._session is None:
+            import aiohttp
 
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._timeout),
-                follow_redirects=False,  # a 3xx is a failed attempt, as at Svix
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                connector=aiohttp.TCPConnector(limit=100),
                 headers={"user-agent": f"Svix-Webhooks/1.0 (sohar-mock {__version__})"},
                 trust_env=False,  # deliveries go exactly where the endpoint says, never via a proxy
             )
-        return self._client
+        return self._session
 
     def reset(self) -> None:
         """Drop every message and the API-registered endpoints (their timers go with the clock's)."""
@@ -155,18 +155,23 @@ class WebhookDispatcher:
             "content-type": "application/json",
             **endpoint.signer.headers(message.message_id, sent_at, message.body),
         }
-        import httpx  # loaded on the first attempt (see _http); its exception types are needed below
+        import aiohttp  # loaded on the first attempt (see _http); its exception types are needed below
 
         started = time.perf_counter()
         try:
-            response = await self._http().post(endpoint.url, content=message.body, headers=headers)
-            attempt.status_code = response.status_code
+            # A 3xx is a failed attempt, as at Svix: redirects are not followed.
+            async with self._http().post(
+                endpoint.url, data=message.body, headers=headers, allow_redirects=False
+            ) as response:
+                # Read to the end, within the timeout, so the connection can carry the next attempt.
+                await response.read()
+            attempt.status_code = response.status
             attempt.abort_requested = response.headers.get(ABORT_HEADER, "").strip().lower() == ABORT_VALUE
             if not attempt.succeeded:
-                attempt.error = f"HTTP {response.status_code}"
-        except httpx.TimeoutException:
+                attempt.error = f"HTTP {response.status}"
+        except TimeoutError:
             attempt.error = f"timeout after {self._timeout:g}s"
-        except (httpx.HTTPError, OSError, RuntimeError) as exc:
+        except (aiohttp.ClientError, OSError, RuntimeError, ValueError) as exc:
             detail = str(exc)
             attempt.error = (f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)[:MAX_ERROR_CHARS]
         attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
