@@ -21,6 +21,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # seconds to sit on the request before answering
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Receiver:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("content-length", "0")
+                    self.send_header("content-length", str(len(reply.body)))
                     self.end_headers()
+                    self.wfile.write(reply.body)
                 except OSError:
                     pass  # the sender gave up waiting (a timeout test)
 

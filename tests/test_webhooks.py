@@ -188,6 +188,19 @@ def test_redirect_counts_as_failure(hooked: RunningMock, hook_receiver: Receiver
     assert len(hook_receiver.deliveries) == 1  # the redirect was not followed
 
 
+def test_large_answer_bodies_still_count_and_the_next_delivery_goes_through(
+    hooked: RunningMock, hook_receiver: Receiver
+) -> None:
+    # Past 64 KiB the mock stops reading an answer and drops its connection rather than hold it.
+    hook_receiver.script[:] = [Reply(200, body=b"x" * (2 * 1024 * 1024)), Reply(200, body=b"ok")]
+    first, second = create(hooked), create(hooked)
+    hook_receiver.wait_for(2)
+    settle(hooked)
+    for verification_id in (first, second):
+        [message] = deliveries(hooked, verificationId=verification_id)
+        assert message["state"] == "delivered" and message["attempts"][0]["statusCode"] == 200
+
+
 def test_exhausted_retries_mark_the_message_failed(hooked: RunningMock, hook_receiver: Receiver) -> None:
     hook_receiver.script[:] = [Reply(500)] * len(RETRY_SCHEDULE)
     verification_id = create(hooked)
