@@ -53,9 +53,6 @@ class Clock:
         """Exact final positioning after stepwise moves (no float drift from now() reads)."""
         self._offset = max(self._offset, offset)
 
-    def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
-
     def today(self) -> date:
         # Computed once per UTC day, not per call, and one object per day: every resolved
         # verification keeps the day it was reached.
