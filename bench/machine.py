@@ -62,6 +62,7 @@ def _git_revision() -> str:
 
 def describe(wrk: str, prism_cli: Path) -> dict[str, Any]:
     from mock_server import __version__
+    from mock_server.app import EVENT_LOOP
 
     return {
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -75,6 +76,7 @@ def describe(wrk: str, prism_cli: Path) -> dict[str, Any]:
         "uvicorn": _package("uvicorn"),
         "starlette": _package("starlette"),
         "httptools": _package("httptools"),
+        "event_loop": EVENT_LOOP,
         "prism": tools.version_of([str(prism_cli), "--version"]),
         "prism_command": f"prism mock -h 127.0.0.1 -p N {servers.SPEC.relative_to(servers.ROOT)}",
         "node": tools.version_of(["node", "--version"]),

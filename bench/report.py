@@ -95,7 +95,7 @@ def markdown(results: dict[str, Any]) -> str:
         "| | version | started as |",
         "|---|---|---|",
         f"| ours | sohar-mock {m['sohar_mock']}, Python {m['python']}, uvicorn {m['uvicorn']} "
-        f"(asyncio loop, httptools {m.get('httptools', '?')}), starlette {m['starlette']} "
+        f"({m.get('event_loop', '?')} loop, httptools {m.get('httptools', '?')}), starlette {m['starlette']} "
         "| `sohar-mock serve --port N` (default log level, request validation on) |",
         f"| Prism | @stoplight/prism-cli {m['prism']}, Node {m['node']} | `{m['prism_command']}` (its defaults: "
         "static examples, request validation, info log of every request) |",
