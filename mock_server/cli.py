@@ -70,6 +70,14 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         "webhook_urls": tuple(
             _first(getattr(args, "webhook_url", None), _env_list("WEBHOOK_URL"), webhooks.get("urls")) or ()
         ),
+        "freeze_clock": bool(
+            getattr(args, "freeze_clock", False) or env("FREEZE_CLOCK") == "1" or config.get("freezeClock", False)
+        ),
+        "max_verifications": _first(
+            getattr(args, "max_verifications", None),
+            _number(env("MAX_VERIFICATIONS"), int, "SOHAR_MOCK_MAX_VERIFICATIONS"),
+            config.get("maxVerifications"),
+        ),
         "webhook_secret": _first(
             getattr(args, "webhook_secret", None), env("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
         ),
@@ -186,6 +194,17 @@ def parser() -> argparse.ArgumentParser:
         "--webhook-url", action="append", metavar="URL", help="subscribe URL to every event (SOHAR_MOCK_WEBHOOK_URL)"
     )
     serve.add_argument("--webhook-secret", metavar="whsec_...", help="signing secret (SOHAR_MOCK_WEBHOOK_SECRET)")
+    serve.add_argument(
+        "--freeze-clock",
+        action="store_true",
+        help="mock time moves only when advanced through the admin API (SOHAR_MOCK_FREEZE_CLOCK=1)",
+    )
+    serve.add_argument(
+        "--max-verifications",
+        type=int,
+        metavar="N",
+        help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
+    )
     serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
     serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")
     serve.set_defaults(func=cmd_serve)

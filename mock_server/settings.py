@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .domain.auth import ENVIRONMENTS, Credential
+from .limits import MAX_BODY_BYTES
 from .resources import default_scenarios_dir
 
 DEFAULT_CREDENTIALS = (
@@ -18,7 +19,6 @@ DEFAULT_CREDENTIALS = (
 )
 # Obviously fake, documented default signing secret (base64 of "sohar-mock-default-secret!").
 DEFAULT_WEBHOOK_SECRET = "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE="
-MAX_BODY_BYTES = 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -42,6 +42,10 @@ class Settings:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     webhook_timeout: float = 15.0
     spec_path: Path | None = None
+    # Mock time moves only when advanced: nothing comes due while a slow test runs.
+    freeze_clock: bool = False
+    # Past this many stored verifications the oldest finished ones are dropped (None: unbounded).
+    max_verifications: int | None = None
 
     def scenario_files(self) -> list[Path]:
         """Every scenario file to load, folders expanded to their *.yaml / *.yml files."""
@@ -72,7 +76,19 @@ def load_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top level")
-    known = {"host", "port", "scenarios", "latency", "seed", "credentials", "tokenTtl", "validateResponses", "webhooks"}
+    known = {
+        "host",
+        "port",
+        "scenarios",
+        "latency",
+        "seed",
+        "credentials",
+        "tokenTtl",
+        "validateResponses",
+        "webhooks",
+        "freezeClock",
+        "maxVerifications",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"config file {path}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -1,0 +1,21 @@
+"""Every bound the mock puts on what it is given, in one place (README: "Limits").
+
+A testing tool people fuzz and load-test must answer everything past these with a clear 4xx
+(or, at start-up, a one-line message) instead of a 500, a stall or an out-of-memory kill.
+"""
+
+from __future__ import annotations
+
+DAY = 86_400
+
+# Request bodies, API and admin alike (413 past it).
+MAX_BODY_BYTES = 1024 * 1024
+# JSON nesting: Sohar's bodies are three levels deep; past this a body is refused (400
+# `param: body`) before it reaches the schema validator or anything recursive.
+MAX_JSON_DEPTH = 32
+
+# A duration anywhere (a scenario's delay/recoverAfter, --latency, one clock advance).
+MAX_DURATION_SECONDS = 366 * DAY
+# How far the mock clock may run ahead of real time in all: a century keeps every date the
+# mock renders (MM/DD/YYYY, ISO 8601) far inside what calendars and datetime can hold.
+MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
