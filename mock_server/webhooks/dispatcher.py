@@ -131,7 +131,12 @@ class WebhookDispatcher:
     async def _send(self, endpoint: Endpoint, message: Message, trigger: str) -> None:
         lane = self._lanes.setdefault(endpoint.endpoint_id, asyncio.Lock())
         async with lane:
-            message.state = SENDING
+            if trigger == "scheduled" and message.finished:
+                return  # a replay ended the message while this retry waited for the lane
+            if not message.finished:
+                # A replay of a finished message keeps its end meanwhile: the journal may drop a
+                # finished message at any time, so one must never become unfinished again.
+                message.state = SENDING
             attempt = await self._post(endpoint, message, trigger)
         message.attempts.append(attempt)
         if attempt.succeeded or attempt.abort_requested:
