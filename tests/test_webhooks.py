@@ -17,7 +17,7 @@ from receiver import Receiver, Reply, receiving
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
-from mock_server.testing import RunningApp, RunningMock
+from mock_server.testing import RunningApp, RunningMock, free_port
 from mock_server.webhooks import RETRY_SCHEDULE
 
 FORBIDDEN = {"error": "invalid_request_error"}
@@ -281,6 +281,25 @@ def test_journal_filters(hooked: RunningMock, hook_receiver: Receiver) -> None:
 
 
 # -- the journal's bound, and messages that have finished ------------------------------------------
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens: every attempt is refused, as with a receiver that is down."""
+    return f"http://127.0.0.1:{free_port()}/webhooks"
+
+
+def test_journal_keeps_every_undelivered_message_and_trims_as_they_finish() -> None:
+    with RunningMock(journal_size=3, webhook_urls=(refused_url(),)) as mock:
+        created = [create(mock) for _ in range(5)]
+        settle(mock)
+        pending = deliveries(mock)
+        assert [m["verificationId"] for m in pending] == created  # over size, but none may go
+        assert {m["state"] for m in pending} == {"pending"}
+        mock.advance(sum(RETRY_SCHEDULE) + 60)  # every attempt refused: all five fail, in order
+        assert [(m["verificationId"], m["state"]) for m in deliveries(mock)] == [(v, "failed") for v in created[2:]]
+        newest = create(mock)
+        settle(mock)
+        assert [m["verificationId"] for m in deliveries(mock)] == [*created[3:], newest]
 
 
 class HeldReceiver:

@@ -124,7 +124,7 @@ class WebhookDispatcher:
         try:
             endpoint = self.endpoints.get(message.endpoint_id)
         except NotFound:
-            message.state = FAILED  # deleted endpoints get no more attempts, as at Svix
+            self._finish(message, FAILED)  # deleted endpoints get no more attempts, as at Svix
             return None
         return self._send(endpoint, message, trigger)
 
@@ -140,16 +140,23 @@ class WebhookDispatcher:
             attempt = await self._post(endpoint, message, trigger)
         message.attempts.append(attempt)
         if attempt.succeeded or attempt.abort_requested:
-            message.state = DELIVERED if attempt.succeeded else ABORTED
             if message.timer is not None:
                 message.timer.cancel()
                 message.timer = None
+            self._finish(message, DELIVERED if attempt.succeeded else ABORTED)
         elif trigger == "scheduled" and self._scheduled_attempts(message) < len(RETRY_SCHEDULE):
             self._schedule(message, RETRY_SCHEDULE[self._scheduled_attempts(message)])
         elif message.timer is not None:
             message.state = PENDING  # a failed replay leaves the retry that was due in place
         else:
-            message.state = FAILED
+            self._finish(message, FAILED)
+
+    def _finish(self, message: Message, state: str) -> None:
+        """End a message; the journal hears of each message once, when it first ends."""
+        was_finished = message.finished
+        message.state = state
+        if not was_finished:
+            self.journal.finished(message)
 
     @staticmethod
     def _scheduled_attempts(message: Message) -> int:
