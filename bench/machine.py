@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from . import servers, tools
+from . import report, servers, tools
 
 
 def _cpu_model() -> str:
@@ -60,7 +60,7 @@ def _git_revision() -> str:
     return out.stdout.strip() or "unknown"
 
 
-def describe(wrk: str, prism_cli: Path) -> dict[str, Any]:
+def describe(wrk: str, prism_cli: Path | None) -> dict[str, Any]:
     from mock_server import __version__
     from mock_server.app import EVENT_LOOP
 
@@ -77,7 +77,7 @@ def describe(wrk: str, prism_cli: Path) -> dict[str, Any]:
         "starlette": _package("starlette"),
         "httptools": _package("httptools"),
         "event_loop": EVENT_LOOP,
-        "prism": tools.version_of([str(prism_cli), "--version"]),
+        "prism": tools.version_of([str(prism_cli), "--version"]) if prism_cli else report.PRISM_NOT_RUN,
         "prism_command": f"prism mock -h 127.0.0.1 -p N {servers.SPEC.relative_to(servers.ROOT)}",
         "node": tools.version_of(["node", "--version"]),
         "wrk": tools.version_of([wrk, "-v"]).split(" Copyright")[0],

@@ -1,8 +1,10 @@
-"""A minimal webhook endpoint in its own process: `python -m bench.receiver`.
+"""A minimal webhook endpoint in its own process: `python -m bench.receiver [--quiet]`.
 
 Answers every POST with 200 at once and writes one JSON line per request to stdout: the
 arrival time (time.monotonic(), which on Linux is one clock for every process), the
 headers and the body, so the harness can time each verification and check its signature.
+With `--quiet` it writes only its port: for a row that needs a healthy receiver and no
+record of what it got (a pipe nobody reads would fill and stall it).
 Raw asyncio instead of a framework: the receiver should add as little as possible.
 """
 
@@ -15,6 +17,9 @@ import sys
 import time
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+
+
+QUIET = "--quiet" in sys.argv[1:]
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -31,8 +36,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             writer.write(OK)
-            out.write(json.dumps({"t": arrived, "headers": headers, "body": body.decode()}) + "\n")
-            out.flush()
+            if not QUIET:
+                out.write(json.dumps({"t": arrived, "headers": headers, "body": body.decode()}) + "\n")
+                out.flush()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:

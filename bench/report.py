@@ -8,6 +8,7 @@ from typing import Any
 from . import tools
 
 CHART = "throughput.png"
+PRISM_NOT_RUN = "not run"
 OURS_ONLY = "— (ours only)"
 TIMES = "\u00d7"  # the multiplication sign, written as an escape to keep the source ASCII-clean
 
@@ -70,6 +71,17 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                 m["ours_after_mb"] < 150,
             )
         )
+    if "backlog" in results:
+        b = results["backlog"]
+        rows.append(
+            (
+                f"Create throughput with the webhook receiver down and {b['backlog']:,} messages undelivered "
+                f"≥ 0.8{TIMES} that with a healthy receiver (c={b['connections']})",
+                f"{b['ratio']:.2f}{TIMES} ({b['down']['load']['rps']:,.0f} vs "
+                f"{b['healthy']['load']['rps']:,.0f} req/s)",
+                b["ratio"] >= 0.8,
+            )
+        )
     for hooks in results.get("webhooks", []):
         name = f"Create → signed webhook p50 under 20 ms, p99 under 100 ms ({hooks['in_flight']} in flight)"
         if "p50_ms" in hooks:
@@ -97,9 +109,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"| ours | sohar-mock {m['sohar_mock']}, Python {m['python']}, uvicorn {m['uvicorn']} "
         f"({m.get('event_loop', '?')} loop, httptools {m.get('httptools', '?')}), starlette {m['starlette']} "
         "| `sohar-mock serve --port N` (default log level, request validation on) |",
-        f"| Prism | @stoplight/prism-cli {m['prism']}, Node {m['node']} | `{m['prism_command']}` (its defaults: "
-        "static examples, request validation, info log of every request) |",
-        "| Prism quiet | the same | the same with `-v warn`: no log line per request, like ours by default |",
+        *(
+            [
+                f"| Prism | @stoplight/prism-cli {m['prism']}, Node {m['node']} | `{m['prism_command']}` (its "
+                "defaults: static examples, request validation, info log of every request) |",
+                "| Prism quiet | the same | the same with `-v warn`: no log line per request, like ours by default |",
+            ]
+            if m["prism"] != PRISM_NOT_RUN
+            else ["| Prism | not run: no row that compares with it was selected | |"]
+        ),
         f"| load | {m['wrk']} | `wrk -t1 -cC -dD` with a Lua script for POST bodies |",
         "",
         f"Each cell: {plan['warmup']:g} s of warm-up, then {plan['seconds']:g} s measured, closed loop "
@@ -194,6 +212,33 @@ def markdown(results: dict[str, Any]) -> str:
             "In a closed loop the latency is bound to the throughput (Little's law: in flight = "
             f"verifications/s {TIMES} latency), so with 200 in flight a p50 under 20 ms would take about "
             "10 000 verifications/s; the 1-in-flight line is the pipeline's own latency.",
+            "",
+        ]
+    if "backlog" in results:
+        b = results["backlog"]
+        out += [
+            "## Create with undelivered webhooks behind it (row 8, ours only)",
+            "",
+            f"| webhook receiver | messages before the cell | created in | settled in | create req/s "
+            f"(c={b['connections']}) | p50 ms | p99 ms | ratio down/healthy |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for case, label in (("healthy", "answers 200"), ("down", "down (connection refused)")):
+            c = b[case]
+            cell = c["load"]
+            state = "pending" if case == "down" else "delivered"
+            ratio = f"{b['ratio']:.2f}{TIMES}" if case == "down" else ""
+            out.append(
+                f"| {label} | {c['created']:,} {state} | {c['create_s']:g} s | {c['settle_s']:g} s "
+                f"| {cell['rps']:,.0f}{_errors(cell)} | {_ms(cell['p50_ms'])} | {_ms(cell['p99_ms'])} | {ratio} |"
+            )
+        out += [
+            "",
+            f"Each case on a fresh `sohar-mock serve --webhook-url URL`: {b['backlog']:,} creates (one message each) "
+            "first, then the create cell as in row 2. Healthy, the cell starts once the last message is delivered. "
+            "Down, URL is a loopback port where nothing listens: the cell starts once every message has been "
+            "refused twice (Svix's first retry comes 5 s after the first attempt) and waits for its third attempt "
+            "5 min later. *Settled in*: from the last create to that point.",
             "",
         ]
     if "validation" in results:

@@ -87,6 +87,7 @@ async def health(sandbox: Sandbox, request: Request) -> Response:
             "version": __version__,
             "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
             "verifications": len(sandbox.store),
+            "maxVerifications": sandbox.settings.max_verifications,
             "clock": clock_state(sandbox),
             "contractViolations": len(sandbox.contract_violations),
         }

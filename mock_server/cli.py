@@ -88,6 +88,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         raise ConfigError(f"port must be 0-65535, got {kwargs['port']!r}")
     if kwargs["latency"] is not None and kwargs["latency"] < 0:
         raise ConfigError("latency must not be negative")
+    cap = kwargs["max_verifications"]
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise ConfigError(f"max verifications must be a positive integer, got {cap!r}")
     for url in kwargs["webhook_urls"]:
         try:
             check_url(url)

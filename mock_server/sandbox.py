@@ -14,7 +14,7 @@ from .resources import admin_spec_path, sohar_spec_path
 from .scenarios import ScenarioFile, ScenarioSet, load_file
 from .settings import Settings
 from .spec import Contract
-from .store import MemoryStore
+from .store import memory_store
 from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
 
 
@@ -33,7 +33,7 @@ class Sandbox:
         self.events = EventBus()
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store = MemoryStore()
+        self.store = memory_store(settings.max_verifications)
         self.startup_scenarios = (
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import gc
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
+from .domain.lifecycle import FINAL
 from .domain.verifications import Verification
 
 
 class VerificationStore(Protocol):
-    def add(self, verification: Verification) -> None: ...
+    def add(self, verification: Verification) -> Verification | None:
+        """Store it; answers the verification dropped to make room, if one was."""
+        ...
+
+    def status_changed(self, verification: Verification) -> None: ...
     def get(self, verification_id: str) -> Verification | None: ...
     def __iter__(self) -> Iterator[Verification]: ...
     def __len__(self) -> int: ...
@@ -22,17 +28,29 @@ FREEZE_EVERY = 1_000
 
 
 class MemoryStore:
+    """Every verification, oldest first, until a reset."""
+
     def __init__(self) -> None:
         self._items: dict[str, Verification] = {}
+        self._most_stored = 0
 
-    def add(self, verification: Verification) -> None:
+    def add(self, verification: Verification) -> Verification | None:
         self._items[verification.verification_id] = verification
-        if len(self._items) % FREEZE_EVERY == 0:
-            # Stored verifications live until a reset, yet each full collection would walk all
-            # of them: with 100 000 stored that is a ~100 ms pause every few seconds of load,
-            # ~45 ms already at 10 000. Frozen objects are skipped by the cyclic GC (reference
-            # counting still frees them); freezing is a constant-time list splice.
-            gc.freeze()
+        stored = len(self._items)
+        if stored > self._most_stored:
+            self._most_stored = stored
+            if stored % FREEZE_EVERY == 0:
+                # Stored verifications live long, yet each full collection would walk all of
+                # them: with 100 000 stored that is a ~100 ms pause every few seconds of load,
+                # ~45 ms already at 10 000. Frozen objects are skipped by the cyclic GC (reference
+                # counting still frees them); freezing is a constant-time list splice. Only on a
+                # new high: a capped store at its cap would otherwise freeze on every create, and
+                # each freeze also keeps whatever cyclic garbage is waiting for the collector.
+                gc.freeze()
+        return None
+
+    def status_changed(self, verification: Verification) -> None:
+        """Every stored verification is kept whatever its status."""
 
     def get(self, verification_id: str) -> Verification | None:
         return self._items.get(verification_id)
@@ -45,5 +63,50 @@ class MemoryStore:
 
     def clear(self) -> None:
         self._items.clear()
+        self._most_stored = 0
         # Give what was frozen back to the collector, so cycles among the dropped ones are freed.
         gc.unfreeze()
+
+
+class CappedMemoryStore(MemoryStore):
+    """At most `cap` verifications (`--max-verifications`). Past it, the one that reached a final
+    status longest ago makes room; when none is final, the oldest. O(1) per add and per change
+    of status: the finished ones wait in the order they finished, both orders are linked lists."""
+
+    def __init__(self, cap: int) -> None:
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise ValueError(f"max verifications must be a positive integer, got {cap!r}")
+        super().__init__()
+        self.cap = cap
+        self._items = OrderedDict()
+        self._finished: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, verification: Verification) -> Verification | None:
+        super().add(verification)
+        self.status_changed(verification)
+        if len(self._items) <= self.cap:
+            return None
+        if self._finished:
+            verification_id, _ = self._finished.popitem(last=False)
+        else:
+            verification_id = next(iter(self._items))  # every one is unfinished: the oldest goes
+        return self._items.pop(verification_id)
+
+    def status_changed(self, verification: Verification) -> None:
+        verification_id = verification.verification_id
+        if self._items.get(verification_id) is not verification:
+            return
+        if verification.status in FINAL:
+            # A final status forced onto a finished verification keeps the place it had.
+            self._finished.setdefault(verification_id)
+        else:
+            # Forced back to pending: kept until no finished verification is left to drop.
+            self._finished.pop(verification_id, None)
+
+    def clear(self) -> None:
+        super().clear()
+        self._finished.clear()
+
+
+def memory_store(cap: int | None) -> MemoryStore:
+    return MemoryStore() if cap is None else CappedMemoryStore(cap)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 from conftest import ADMIN_SPEC, assert_conforms, request_for
 from receiver import Receiver, Reply, receiving
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
-from mock_server.testing import RunningMock
+from mock_server.testing import RunningApp, RunningMock, free_port
 from mock_server.webhooks import RETRY_SCHEDULE
 
 FORBIDDEN = {"error": "invalid_request_error"}
@@ -275,6 +278,129 @@ def test_journal_filters(hooked: RunningMock, hook_receiver: Receiver) -> None:
     assert hooked.http.get(f"/__admin/webhooks/deliveries/{message['id']}").json() == message
     bad = hooked.http.get("/__admin/webhooks/deliveries", params={"state": "lost"})
     assert bad.status_code == 400 and bad.json()["param"] == "state"
+
+
+# -- the journal's bound, and messages that have finished ------------------------------------------
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens: every attempt is refused, as with a receiver that is down."""
+    return f"http://127.0.0.1:{free_port()}/webhooks"
+
+
+def test_journal_keeps_every_undelivered_message_and_trims_as_they_finish() -> None:
+    with RunningMock(journal_size=3, webhook_urls=(refused_url(),)) as mock:
+        created = [create(mock) for _ in range(5)]
+        settle(mock)
+        pending = deliveries(mock)
+        assert [m["verificationId"] for m in pending] == created  # over size, but none may go
+        assert {m["state"] for m in pending} == {"pending"}
+        mock.advance(sum(RETRY_SCHEDULE) + 60)  # every attempt refused: all five fail, in order
+        assert [(m["verificationId"], m["state"]) for m in deliveries(mock)] == [(v, "failed") for v in created[2:]]
+        newest = create(mock)
+        settle(mock)
+        assert [m["verificationId"] for m in deliveries(mock)] == [*created[3:], newest]
+
+
+class HeldReceiver:
+    """A webhook receiver (ASGI) answering from a script of status codes, then 200. The answer
+    to request number `held` waits until the test calls `release()`, so the test can act while
+    that attempt is in flight."""
+
+    def __init__(self, statuses: list[int], held: int) -> None:
+        self.statuses = statuses
+        self.held = held
+        self.arrived: list[bytes] = []
+        self.holding = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while (chunk := await receive())["type"] == "http.request":
+            body += chunk.get("body", b"")
+            if not chunk.get("more_body"):
+                break
+        index = len(self.arrived)
+        self.arrived.append(body)
+        if index == self.held:
+            self.holding.set()
+            await asyncio.to_thread(self._released.wait, 30)
+        status = self.statuses[index] if index < len(self.statuses) else 200
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def in_background(call: Callable[[], httpx.Response]) -> tuple[threading.Thread, list[httpx.Response]]:
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(call()), daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def delivery(mock: RunningMock, message_id: str) -> dict[str, Any]:
+    response = mock.http.get(f"/__admin/webhooks/deliveries/{message_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_replay_in_flight_leaves_a_delivered_message_delivered(mock: RunningMock) -> None:
+    receiver = HeldReceiver([200, 200], held=1)
+    with RunningApp(receiver) as app:
+        register(mock, f"{app.url}/webhooks", "sandbox.verification.updated")
+        verification_id = create(mock)
+        settle(mock)
+        [message] = deliveries(mock, verificationId=verification_id)
+        assert message["state"] == "delivered"
+        replay, answers = in_background(lambda: mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay"))
+        try:
+            assert receiver.holding.wait(10)
+            # Finished is final: the journal may drop a finished message at any time, so one
+            # must never turn unfinished again, not even while it is being sent once more.
+            assert delivery(mock, message["id"])["state"] == "delivered"
+        finally:
+            receiver.release()
+            replay.join(30)
+    assert answers[0].status_code == 200 and answers[0].json()["state"] == "delivered"
+    assert [a["trigger"] for a in answers[0].json()["attempts"]] == ["scheduled", "replay"]
+
+
+def test_a_retry_that_came_due_during_a_successful_replay_is_not_sent(mock: RunningMock) -> None:
+    receiver = HeldReceiver([500, 200, 500], held=1)
+    with RunningApp(receiver) as app:
+        register(mock, f"{app.url}/webhooks", "sandbox.verification.updated")
+        verification_id = create(mock)
+        settle(mock)
+        [message] = deliveries(mock, verificationId=verification_id)
+        assert message["state"] == "pending" and message["nextAttemptAt"] is not None
+        replay, answers = in_background(lambda: mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay"))
+        advance: threading.Thread | None = None
+        try:
+            assert receiver.holding.wait(10)
+            # The retry comes due while the replay holds the endpoint's lane: it waits its turn.
+            advance, _ = in_background(lambda: mock.http.post("/__admin/clock/advance", json={"seconds": 5}))
+            deadline = time.monotonic() + 10
+            while delivery(mock, message["id"])["nextAttemptAt"] is not None:
+                assert time.monotonic() < deadline, "the retry never came due"
+                time.sleep(0.01)
+        finally:
+            receiver.release()
+            replay.join(30)
+            if advance is not None:
+                advance.join(30)
+    assert answers[0].json()["state"] == "delivered"
+    # The replay delivered the message: the retry that was waiting behind it has nothing to do.
+    assert len(receiver.arrived) == 2
+    final = delivery(mock, message["id"])
+    assert (final["state"], final["nextAttemptAt"]) == ("delivered", None)
+    assert [a["trigger"] for a in final["attempts"]] == ["scheduled", "replay"]
 
 
 # -- forced status ------------------------------------------------------------------------------

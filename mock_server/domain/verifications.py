@@ -125,7 +125,12 @@ class VerificationBackend:
             request=request,
             updated=now,
         )
-        self._store.add(verification)
+        dropped = self._store.add(verification)
+        if dropped is not None and dropped.timer is not None:
+            # Dropped before its result: it must never resolve, nor fire an event about an id
+            # that now answers 404.
+            dropped.timer.cancel()
+            dropped.timer = None
         decision = scenarios.decide(request.fields(principal.environment))
         verification.rule = decision.rule.name if decision.rule else None
         delay = self._delay(decision.outcome, scenarios)
@@ -208,6 +213,7 @@ class VerificationBackend:
         verification.resolution = resolution
         verification.resolved_on = self._clock.today() if status in FINAL else None
         verification.updated = now
+        self._store.status_changed(verification)
         self._events.publish(
             VerificationEvent(
                 event=event_name(status, verification.environment),

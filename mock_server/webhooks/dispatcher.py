@@ -124,27 +124,39 @@ class WebhookDispatcher:
         try:
             endpoint = self.endpoints.get(message.endpoint_id)
         except NotFound:
-            message.state = FAILED  # deleted endpoints get no more attempts, as at Svix
+            self._finish(message, FAILED)  # deleted endpoints get no more attempts, as at Svix
             return None
         return self._send(endpoint, message, trigger)
 
     async def _send(self, endpoint: Endpoint, message: Message, trigger: str) -> None:
         lane = self._lanes.setdefault(endpoint.endpoint_id, asyncio.Lock())
         async with lane:
-            message.state = SENDING
+            if trigger == "scheduled" and message.finished:
+                return  # a replay ended the message while this retry waited for the lane
+            if not message.finished:
+                # A replay of a finished message keeps its end meanwhile: the journal may drop a
+                # finished message at any time, so one must never become unfinished again.
+                message.state = SENDING
             attempt = await self._post(endpoint, message, trigger)
         message.attempts.append(attempt)
         if attempt.succeeded or attempt.abort_requested:
-            message.state = DELIVERED if attempt.succeeded else ABORTED
             if message.timer is not None:
                 message.timer.cancel()
                 message.timer = None
+            self._finish(message, DELIVERED if attempt.succeeded else ABORTED)
         elif trigger == "scheduled" and self._scheduled_attempts(message) < len(RETRY_SCHEDULE):
             self._schedule(message, RETRY_SCHEDULE[self._scheduled_attempts(message)])
         elif message.timer is not None:
             message.state = PENDING  # a failed replay leaves the retry that was due in place
         else:
-            message.state = FAILED
+            self._finish(message, FAILED)
+
+    def _finish(self, message: Message, state: str) -> None:
+        """End a message; the journal hears of each message once, when it first ends."""
+        was_finished = message.finished
+        message.state = state
+        if not was_finished:
+            self.journal.finished(message)
 
     @staticmethod
     def _scheduled_attempts(message: Message) -> int:

@@ -73,27 +73,39 @@ def check_url(url: object, param: str = "url") -> str:
 
 
 class EndpointRegistry:
+    """Every endpoint by id, and who subscribes to what: each attempt and each event looks here,
+    so both lookups are a dict access, whatever the number of endpoints."""
+
     def __init__(self, ids: IdSource, startup_urls: tuple[str, ...], startup_secret: str, now: float) -> None:
         self._ids = ids
-        self._startup = [
-            Endpoint(f"ep_config_{index}", check_url(url), startup_secret, "config", now, set(EVENT_TYPES))
-            for index, url in enumerate(startup_urls, start=1)
-        ]
+        self._startup = {
+            endpoint.endpoint_id: endpoint
+            for endpoint in (
+                Endpoint(f"ep_config_{index}", check_url(url), startup_secret, "config", now, set(EVENT_TYPES))
+                for index, url in enumerate(startup_urls, start=1)
+            )
+        }
         self._api: dict[str, Endpoint] = {}
+        # Subscribers per event type, worked out on first use after a change: events come by the
+        # thousand, subscription changes rarely.
+        self._subscribers: dict[str, tuple[Endpoint, ...]] = {}
 
     def __iter__(self) -> Iterator[Endpoint]:
-        yield from self._startup
+        yield from self._startup.values()
         yield from self._api.values()
 
-    def subscribers(self, event: str) -> list[Endpoint]:
+    def subscribers(self, event: str) -> tuple[Endpoint, ...]:
         """Endpoints subscribed to `event`, in registration order (start-up ones first)."""
-        return [endpoint for endpoint in self if event in endpoint.events]
+        found = self._subscribers.get(event)
+        if found is None:
+            found = self._subscribers[event] = tuple(endpoint for endpoint in self if event in endpoint.events)
+        return found
 
     def get(self, endpoint_id: str) -> Endpoint:
-        for endpoint in self:
-            if endpoint.endpoint_id == endpoint_id:
-                return endpoint
-        raise NotFound()
+        endpoint = self._api.get(endpoint_id) or self._startup.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound()
+        return endpoint
 
     # -- Sohar's management operations (API-registered endpoints only) -------------------
 
@@ -101,7 +113,7 @@ class EndpointRegistry:
         secret = "whsec_" + base64.b64encode(self._ids.secret_bytes(24)).decode()
         endpoint = Endpoint(self._ids.prefixed("ep"), check_url(url), secret, "api", now)
         self._api[endpoint.endpoint_id] = endpoint
-        return endpoint
+        return endpoint  # subscribed to nothing yet: no subscriber list changes
 
     def managed(self, endpoint_id: str) -> Endpoint:
         endpoint = self._api.get(endpoint_id)
@@ -112,6 +124,7 @@ class EndpointRegistry:
     def delete(self, endpoint_id: str) -> Endpoint:
         endpoint = self.managed(endpoint_id)
         del self._api[endpoint_id]
+        self._subscribers.clear()
         return endpoint
 
     def subscribe(self, endpoint_id: str, event: str) -> bool:
@@ -122,6 +135,7 @@ class EndpointRegistry:
         if event in endpoint.events:
             return False
         endpoint.events.add(event)
+        self._subscribers.pop(event, None)
         return True
 
     def unsubscribe(self, endpoint_id: str, event: str) -> None:
@@ -129,9 +143,11 @@ class EndpointRegistry:
         if event not in endpoint.events:
             raise NotFound()
         endpoint.events.discard(event)
+        self._subscribers.pop(event, None)
 
     def managed_endpoints(self) -> list[Endpoint]:
         return list(self._api.values())
 
     def reset(self) -> None:
         self._api.clear()
+        self._subscribers.clear()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,20 +83,38 @@ class Message:
 
 
 class DeliveryJournal:
-    """Messages by id, oldest first; past `size`, the oldest finished ones make room."""
+    """Messages by id, oldest first; past `size`, finished ones make room, in the order they finished.
+
+    An unfinished message is never dropped, so with a receiver down the journal outgrows its
+    size until the retries end. Room is made without looking at unfinished messages at all:
+    the dispatcher reports each message that finishes (`finished`), and a finished message
+    never becomes unfinished again, so the oldest report is always the next one to go.
+    """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._messages: OrderedDict[str, Message] = OrderedDict()
+        self._messages: dict[str, Message] = {}
+        self._finished: deque[Message] = deque()
 
     def add(self, message: Message) -> None:
         self._messages[message.message_id] = message
-        excess = len(self._messages) - self._size
-        if excess > 0:
-            # Oldest first, and the oldest are almost always finished: this stops early.
-            finished = (key for key, m in self._messages.items() if m.finished)
-            for key in list(itertools.islice(finished, excess)):
-                del self._messages[key]
+        self._make_room()
+
+    def finished(self, message: Message) -> None:
+        """`message` has reached one of its ends (delivered, failed, aborted)."""
+        # A message dropped by a reset may finish afterwards; it is no longer ours to count.
+        if self._messages.get(message.message_id) is message:
+            self._finished.append(message)
+            self._make_room()
+
+    def _make_room(self) -> None:
+        messages, finished = self._messages, self._finished
+        # Each report is taken off once, so this costs O(1) per add and per report, amortised.
+        while len(messages) > self._size and finished:
+            oldest = finished.popleft()
+            # A second report of one message finds it gone already: skipped, nothing else goes.
+            if messages.get(oldest.message_id) is oldest and oldest.finished:
+                del messages[oldest.message_id]
 
     def get(self, message_id: str) -> Message | None:
         return self._messages.get(message_id)
@@ -110,6 +127,7 @@ class DeliveryJournal:
 
     def clear(self) -> None:
         self._messages.clear()
+        self._finished.clear()
 
     def select(
         self,
