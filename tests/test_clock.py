@@ -210,6 +210,22 @@ def test_a_job_due_at_a_fractional_time_runs_on_a_frozen_clock() -> None:
     assert asyncio.run(scenario()) == [1e-9, 0.1, 0.2, 0.30000000000000004, 7.7]
 
 
+def test_an_advance_reaches_a_due_time_its_float_sum_lands_a_hair_short_of() -> None:
+    async def scenario() -> list[str]:
+        real = FakeTime()
+        # (base + 8.272) + 33.433 is one rounding step above base + (8.272 + 33.433).
+        real.now = 1_713_436_424.41124
+        clock = Clock(real, frozen=True)
+        scheduler = Scheduler(clock)
+        ran: list[str] = []
+        await scheduler.advance(8.272)
+        scheduler.call_later(33.433, lambda: ran.append("due"))
+        await scheduler.advance(33.433)
+        return ran
+
+    assert asyncio.run(scenario()) == ["due"]
+
+
 def test_a_reset_ends_an_advance_under_way_and_the_work_it_started() -> None:
     async def scenario() -> tuple[float, list[str]]:
         clock = Clock(FakeTime(), frozen=True)

@@ -43,6 +43,9 @@ rules:
   - name: slow
     match: {id: slow}
     outcome: {status: roster, delay: 2.5}
+  - name: odd
+    match: {id: odd}
+    outcome: {status: roster, delay: 33.433}
   - name: slow-outage
     match: {id: slow-outage}
     outcome:
@@ -67,6 +70,7 @@ KINDS = {
     "unknown-member": Kind("10000000", None, ((0, "error.member.id"),)),
     "outage": Kind("30000000", None, ((0, "pending"), (5000, "complete.eligible"))),
     "slow": Kind("00000000", "slow", ((2500, "complete.eligible"),)),
+    "odd": Kind("10000001", "odd", ((33_433, "error.member.dob"),)),
     "slow-outage": Kind("00000000", "slow-outage", ((1250, "pending"), (301_250, "complete.ineligible"))),
 }
 FORCIBLE = [
@@ -266,7 +270,7 @@ def test_the_mock_follows_its_model(model_mock: RunningMock, receiver: Switchabl
 
         @rule(
             milliseconds=st.one_of(
-                st.sampled_from([0, 1, 100, 1250, 2500, 4999, 5000, 5001, 300_000, 1_800_000, 36_000_000]),
+                st.sampled_from([0, 1, 100, 1250, 2500, 4999, 5000, 5001, 33_433, 300_000, 1_800_000, 36_000_000]),
                 st.integers(min_value=0, max_value=90_000_000),
             )
         )
