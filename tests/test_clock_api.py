@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,3 +153,26 @@ def test_serve_freeze_clock_flag() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_pytest_fixture_can_freeze_the_clock(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsohar_mock_freeze_clock = true\nsohar_mock_latency = 5\n")
+    (tmp_path / "test_frozen.py").write_text(
+        textwrap.dedent(
+            """
+            def test_only_advances_move_time(sohar_mock):
+                before = sohar_mock.admin.get("/clock")
+                assert before["frozen"] is True
+                assert sohar_mock.advance(4.5)["nowUnix"] == before["nowUnix"] + 4.5
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
