@@ -101,28 +101,35 @@ class Clock:
         return self._today
 
 
-@dataclass(order=True)
+def _nothing() -> None:
+    return None
+
+
+@dataclass(order=True, slots=True)
 class _Entry:
     due: float
     seq: int
     job: Job = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+    # Out of the heap: run, or swept away after a cancel.
+    gone: bool = field(default=False, compare=False)
 
 
 class Timer:
     """Handle for a scheduled job; `cancel()` keeps it from running."""
 
-    __slots__ = ("_entry",)
+    __slots__ = ("_entry", "_scheduler")
 
-    def __init__(self, entry: _Entry) -> None:
+    def __init__(self, entry: _Entry, scheduler: Scheduler) -> None:
         self._entry = entry
+        self._scheduler = scheduler
 
     @property
     def due(self) -> float:
         return self._entry.due
 
     def cancel(self) -> None:
-        self._entry.cancelled = True
+        self._scheduler._cancel(self._entry)
 
 
 class AdvanceInterrupted(RuntimeError):
@@ -149,20 +156,48 @@ class Scheduler:
         # Bumped by `clear` (a reset), so an advance under way stops instead of replaying, or
         # moving the clock, past a reset that came in the middle of it.
         self._epoch = 0
+        self._cancelled = 0  # cancelled entries still in the heap
+
+    def __len__(self) -> int:
+        """Jobs waiting to run (cancelled ones not counted)."""
+        return len(self._heap) - self._cancelled
 
     def call_at(self, due: float, job: Job) -> Timer:
         entry = _Entry(due, next(self._seq), job)
         heapq.heappush(self._heap, entry)
         if self._wake is not None and self._heap[0] is entry:
             self._wake.set()
-        return Timer(entry)
+        return Timer(entry, self)
+
+    def _cancel(self, entry: _Entry) -> None:
+        if entry.cancelled or entry.gone:
+            return
+        entry.cancelled = True
+        # Let go of the job now: it holds what it would have acted on (a verification, a
+        # message), which a capped store or journal has meant to free.
+        entry.job = _nothing
+        self._cancelled += 1
+        if self._cancelled > 1024 and self._cancelled * 2 > len(self._heap):
+            # Mostly tombstones: sweep them out, in time proportional to the cancels that made them.
+            for dead in self._heap:
+                dead.gone = dead.gone or dead.cancelled
+            self._heap = [live for live in self._heap if not live.cancelled]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
+
+    def _pop(self) -> _Entry:
+        entry = heapq.heappop(self._heap)
+        entry.gone = True
+        if entry.cancelled:
+            self._cancelled -= 1
+        return entry
 
     def call_later(self, delay: float, job: Job) -> Timer:
         return self.call_at(self.clock.now() + delay, job)
 
     def next_due(self) -> float | None:
         while self._heap and self._heap[0].cancelled:
-            heapq.heappop(self._heap)
+            self._pop()
         return self._heap[0].due if self._heap else None
 
     def run_due(self, up_to: float | None = None) -> list[Awaitable[object]]:
@@ -171,7 +206,7 @@ class Scheduler:
         now = self.clock.now()
         limit = now if up_to is None or up_to < now else up_to
         while self._heap and self._heap[0].due <= limit:
-            entry = heapq.heappop(self._heap)
+            entry = self._pop()
             if entry.cancelled:
                 continue
             try:
@@ -280,8 +315,10 @@ class Scheduler:
         """Drop every job, stop the work they started, and end an advance under way (a reset)."""
         self._epoch += 1
         for entry in self._heap:
-            entry.cancelled = True
+            entry.cancelled = entry.gone = True
+            entry.job = _nothing
         self._heap.clear()
+        self._cancelled = 0
         # An attempt still awaiting its answer would otherwise record itself on a dropped
         # message and schedule a retry of it into the emptied schedule.
         self._cancel_started()

@@ -250,3 +250,29 @@ def test_a_reset_ends_an_advance_under_way_and_the_work_it_started() -> None:
         return clock.offset, log
 
     assert asyncio.run(scenario()) == (3600, ["sent"])
+
+
+def test_cancelled_jobs_let_go_of_what_they_hold_and_leave_the_schedule() -> None:
+    import gc
+    import weakref
+
+    class Verification:
+        pass
+
+    clock = Clock(FakeTime())
+    scheduler = Scheduler(clock)
+    held = [Verification() for _ in range(5000)]
+    refs = [weakref.ref(item) for item in held]
+    timers = [scheduler.call_later(60 + index, lambda item=item: item) for index, item in enumerate(held)]
+    keep = scheduler.call_later(30, lambda: None)
+    del held
+    for timer in timers:
+        timer.cancel()
+        timer.cancel()  # twice changes nothing
+    gc.collect()
+    assert all(ref() is None for ref in refs)  # a capped store's dropped verifications are freed
+    assert len(scheduler) == 1
+    assert len(scheduler._heap) < 2048  # swept, not 5 001 tombstones
+    assert scheduler.next_due() == keep.due
+    keep.cancel()
+    assert scheduler.next_due() is None and len(scheduler) == 0
