@@ -79,6 +79,7 @@ class SoharMock:
         latency: float | None = None,
         seed: int | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+        freeze_clock: bool = False,
     ) -> None:
         self.webhook_secret = webhook_secret
         self.receiver = WebhookReceiver(webhook_secret)
@@ -88,6 +89,7 @@ class SoharMock:
             seed=seed,
             webhook_urls=(self.receiver.url,),
             webhook_secret=webhook_secret,
+            freeze_clock=freeze_clock,
         )
         self._mock = RunningMock(settings, validate_responses=True)
         self.base_url = self._mock.base_url

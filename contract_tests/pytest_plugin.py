@@ -8,7 +8,8 @@
 One mock per test session (started on first use, on a free loopback port), reset before
 every test. Configure it in pytest's ini file: `sohar_mock_scenarios` (files or folders,
 loaded after the packaged defaults; `sohar_mock_default_scenarios = false` drops those),
-`sohar_mock_latency` (seconds), `sohar_mock_seed`.
+`sohar_mock_latency` (seconds), `sohar_mock_seed`, `sohar_mock_freeze_clock` (mock time moves
+only by `advance`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("sohar_mock_latency", "seconds of mock-clock latency before a verification's result", default="")
     parser.addini("sohar_mock_seed", "seed for repeatable ids and tokens in the sohar_mock fixture", default="")
+    parser.addini(
+        "sohar_mock_freeze_clock",
+        "mock time moves only when a test advances it, never with real time",
+        type="bool",
+        default=False,
+    )
 
 
 def _number(config: pytest.Config, name: str, kind: type) -> float | int | None:
@@ -60,6 +67,7 @@ def sohar_mock_session(pytestconfig: pytest.Config) -> Iterator[SoharMock]:
         scenarios=scenarios,
         latency=_number(pytestconfig, "sohar_mock_latency", float),
         seed=_number(pytestconfig, "sohar_mock_seed", int),  # type: ignore[arg-type]
+        freeze_clock=bool(pytestconfig.getini("sohar_mock_freeze_clock")),
     )
     with mock:
         yield mock

@@ -14,16 +14,17 @@ from starlette.routing import Route
 
 from . import __version__
 from .api.http import SoharJSONResponse, read_body
+from .clock import AdvanceInterrupted, ClockRangeError
 from .domain.lifecycle import public_status
 from .domain.render import iso_millis, verification_body
-from .errors import InvalidRequest, NotFound, SoharError
+from .errors import Conflict, InvalidRequest, NotFound, SoharError
 from .journal import journal_page
+from .limits import DAY, MAX_DURATION_SECONDS
 from .sandbox import Sandbox
 from .scenarios import ScenarioError, load_text
 from .webhooks.messages import STATES as MESSAGE_STATES
 
 AdminHandler = Callable[[Sandbox, Request], Awaitable[Response]]
-MAX_ADVANCE_SECONDS = 366 * 24 * 3600
 
 
 def admin_error(error: SoharError) -> SoharJSONResponse:
@@ -58,7 +59,12 @@ async def _json_object(sandbox: Sandbox, request: Request) -> dict[str, Any]:
 
 def clock_state(sandbox: Sandbox) -> dict[str, Any]:
     now = sandbox.clock.now()
-    return {"now": iso_millis(now), "nowUnix": now, "offsetSeconds": sandbox.clock.offset}
+    return {
+        "now": iso_millis(now),
+        "nowUnix": now,
+        "offsetSeconds": sandbox.clock.offset,
+        "frozen": sandbox.clock.frozen,
+    }
 
 
 def verification_summary(sandbox: Sandbox, verification: Any) -> dict[str, Any]:
@@ -108,9 +114,16 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
     seconds = body.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
         raise InvalidRequest("seconds", "seconds must be a number")
-    if seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
-        raise InvalidRequest("seconds", f"seconds must be between 0 and {MAX_ADVANCE_SECONDS} (one year)")
-    settled = await sandbox.scheduler.advance(seconds, timeout=sandbox.settings.webhook_timeout + 5)
+    if seconds < 0 or seconds > MAX_DURATION_SECONDS:
+        raise InvalidRequest(
+            "seconds", f"seconds must be between 0 and {MAX_DURATION_SECONDS} ({MAX_DURATION_SECONDS // DAY} days)"
+        )
+    try:
+        settled = await sandbox.scheduler.advance(seconds, timeout=sandbox.settings.webhook_timeout + 5)
+    except ClockRangeError as exc:
+        raise InvalidRequest("seconds", str(exc)) from None
+    except AdvanceInterrupted as exc:
+        raise Conflict("seconds", str(exc)) from None
     return SoharJSONResponse({**clock_state(sandbox), "settled": settled})
 
 

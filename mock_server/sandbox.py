@@ -27,7 +27,7 @@ class Sandbox:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
         self.admin_contract = Contract(admin_spec_path())
-        self.clock = Clock()
+        self.clock = Clock(frozen=settings.freeze_clock)
         self.scheduler = Scheduler(self.clock)
         self.ids = IdSource(settings.seed)
         self.events = EventBus()
