@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from starlette.routing import Route
 
 from . import __version__
 from .api.http import SoharJSONResponse, read_body
+from .api.json_input import parse_json
 from .domain.lifecycle import public_status
 from .domain.render import iso_millis, verification_body
 from .errors import InvalidRequest, NotFound, SoharError
@@ -47,10 +47,7 @@ async def _json_object(sandbox: Sandbox, request: Request) -> dict[str, Any]:
     raw = await read_body(request, sandbox.settings.max_body_bytes)
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise InvalidRequest("body", "the body is not valid JSON") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidRequest("body", "expected a JSON object")
     return body

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidRequest, PayloadTooLarge, Unauthorized
+from .errors import InvalidRequest, MalformedBody, PayloadTooLarge, Unauthorized
 from .spec import SchemaViolation
 
 if TYPE_CHECKING:
@@ -124,6 +124,8 @@ def violation_for(stage: str, error: Exception, operation_id: str, had_authoriza
         if operation_id == "getToken":
             return violation("auth", "credentials", None, "client_id/client_secret not accepted")
         return violation("auth", "environment", None, "these credentials may not use this operation")
+    if isinstance(error, MalformedBody):
+        return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
     if isinstance(error, InvalidRequest) and stage == "body":
         return violation("body", "json", error.param, "the body is not valid JSON")
     return None
