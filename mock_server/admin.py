@@ -18,7 +18,7 @@ from .api.json_input import parse_json
 from .domain.lifecycle import public_status
 from .domain.render import iso_millis, verification_body
 from .errors import InvalidRequest, NotFound, SoharError
-from .journal import journal_page
+from .journal import environment_filter, journal_page
 from .sandbox import Sandbox
 from .scenarios import ScenarioError, load_text
 from .webhooks.messages import STATES as MESSAGE_STATES
@@ -34,10 +34,10 @@ def admin_error(error: SoharError) -> SoharJSONResponse:
     return SoharJSONResponse(body, status_code=error.status_code)
 
 
-def _endpoint(sandbox: Sandbox, handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(sandbox: Sandbox, handlers: dict[str, AdminHandler]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
-            return await handler(sandbox, request)
+            return await handlers["GET" if request.method == "HEAD" else request.method](sandbox, request)
         except SoharError as exc:
             return admin_error(exc)
 
@@ -114,7 +114,7 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
 async def list_verifications(sandbox: Sandbox, request: Request) -> Response:
     sandbox.scheduler.run_due()
     status = request.query_params.get("status")
-    environment = request.query_params.get("environment")
+    environment = environment_filter(request.query_params)
     items = [
         verification_summary(sandbox, v)
         for v in sandbox.store
@@ -218,22 +218,27 @@ async def list_endpoints(sandbox: Sandbox, request: Request) -> Response:
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    def r(path: str, handler: AdminHandler, method: str) -> Route:
-        return Route(f"/__admin{path}", _endpoint(sandbox, handler), methods=[method])
-
+    operations: list[tuple[str, str, AdminHandler]] = [
+        ("/health", "GET", health),
+        ("/reset", "POST", reset),
+        ("/clock", "GET", get_clock),
+        ("/clock/advance", "POST", advance_clock),
+        ("/verifications", "GET", list_verifications),
+        ("/verifications/{verificationId}", "GET", get_verification),
+        ("/verifications/{verificationId}/status", "POST", force_status),
+        ("/scenarios", "POST", scenario_upload()),
+        ("/scenarios", "GET", list_scenarios),
+        ("/requests", "GET", list_requests),
+        ("/webhooks/endpoints", "GET", list_endpoints),
+        ("/webhooks/deliveries", "GET", list_deliveries),
+        ("/webhooks/deliveries/{messageId}", "GET", get_delivery),
+        ("/webhooks/deliveries/{messageId}/replay", "POST", replay_delivery),
+    ]
+    # One route per path, so a 405's `Allow` lists every method the path serves.
+    by_path: dict[str, dict[str, AdminHandler]] = {}
+    for path, method, handler in operations:
+        by_path.setdefault(path, {})[method] = handler
     return [
-        r("/health", health, "GET"),
-        r("/reset", reset, "POST"),
-        r("/clock", get_clock, "GET"),
-        r("/clock/advance", advance_clock, "POST"),
-        r("/verifications", list_verifications, "GET"),
-        r("/verifications/{verificationId}", get_verification, "GET"),
-        r("/verifications/{verificationId}/status", force_status, "POST"),
-        r("/scenarios", scenario_upload(), "POST"),
-        r("/scenarios", list_scenarios, "GET"),
-        r("/requests", list_requests, "GET"),
-        r("/webhooks/endpoints", list_endpoints, "GET"),
-        r("/webhooks/deliveries", list_deliveries, "GET"),
-        r("/webhooks/deliveries/{messageId}", get_delivery, "GET"),
-        r("/webhooks/deliveries/{messageId}/replay", replay_delivery, "POST"),
+        Route(f"/__admin{path}", _endpoint(sandbox, handlers), methods=list(handlers))
+        for path, handlers in by_path.items()
     ]

@@ -191,3 +191,19 @@ def test_a_big_load_leaves_the_mock_answering(mock: RunningMock) -> None:
     created = mock.http.post("/v2/verifications", json=body, headers=mock.headers()).json()
     answer = mock.http.get(f"/v2/verifications/{created['verificationId']}", headers=mock.headers()).json()
     assert answer["status"] == "complete.eligible"
+
+
+@pytest.mark.parametrize("path", ["/__admin/verifications", "/__admin/requests"])
+def test_an_unknown_environment_filter_is_400_not_an_empty_list(mock: RunningMock, path: str) -> None:
+    response = mock.http.get(path, params={"environment": "prod"})
+    assert response.status_code == 400
+    assert response.json()["param"] == "environment"
+    assert "sandbox" in response.json()["message"]
+    assert mock.http.get(path, params={"environment": "production"}).status_code == 200
+
+
+def test_a_wrong_method_lists_every_method_the_path_serves(mock: RunningMock) -> None:
+    response = mock.http.request("DELETE", "/__admin/scenarios")
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
+    assert mock.http.head("/__admin/scenarios").status_code == 200
