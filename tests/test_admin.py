@@ -207,3 +207,10 @@ def test_a_wrong_method_lists_every_method_the_path_serves(mock: RunningMock) ->
     assert response.status_code == 405
     assert {"GET", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
     assert mock.http.head("/__admin/scenarios").status_code == 200
+
+
+def test_an_admin_body_over_the_limit_is_413_with_a_message(mock: RunningMock) -> None:
+    response = mock.http.post("/__admin/scenarios", content=b"#" * (mock.settings.max_body_bytes + 1))
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request_error"
+    assert "1048576 bytes" in response.json()["message"]

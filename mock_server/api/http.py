@@ -49,19 +49,24 @@ def error_response(error: SoharError) -> SoharJSONResponse:
     return SoharJSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
+def _too_large(limit: int) -> PayloadTooLarge:
+    # The message shows on the admin API only; Sohar's envelope has none.
+    return PayloadTooLarge(detail=f"the body is larger than the {limit} bytes the mock accepts")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise PayloadTooLarge()
+                raise _too_large(limit)
         except ValueError:
-            raise InvalidRequest("body") from None
+            raise InvalidRequest("body", "the Content-Length header is not a number") from None
     chunks = bytearray()
     async for chunk in request.stream():
         chunks += chunk
         if len(chunks) > limit:
-            raise PayloadTooLarge()
+            raise _too_large(limit)
     return bytes(chunks)
 
 
