@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 
 # Scenario YAML (files and `POST /__admin/scenarios`), refused with `file:line: problem`.
-# Nesting: a scenario is eight levels deep at most.
+# Nesting: a valid scenario is six levels deep at most.
 MAX_YAML_DEPTH = 32
 # Nodes that aliases may add once expanded, in all: a billion-laughs file of a few hundred
 # bytes would otherwise expand to billions of nodes in the schema check and model building.
