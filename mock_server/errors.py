@@ -27,6 +27,14 @@ class InvalidRequest(SoharError):
     """400: the request names a field that is missing, malformed or unknown."""
 
 
+class MalformedBody(InvalidRequest):
+    """400: a body that is not usable JSON at all (`rule` tells the journal why: json, depth, unicode)."""
+
+    def __init__(self, param: str, rule: str, detail: str) -> None:
+        super().__init__(param, detail)
+        self.rule = rule
+
+
 class Unauthorized(SoharError):
     """403: Sohar answers bad credentials and bad tokens with 403, never 401."""
 

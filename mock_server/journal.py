@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidRequest, PayloadTooLarge, Unauthorized
+from .domain.auth import ENVIRONMENTS
+from .errors import InvalidRequest, MalformedBody, PayloadTooLarge, Unauthorized
 from .spec import SchemaViolation
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ def violation_for(stage: str, error: Exception, operation_id: str, had_authoriza
         if operation_id == "getToken":
             return violation("auth", "credentials", None, "client_id/client_secret not accepted")
         return violation("auth", "environment", None, "these credentials may not use this operation")
+    if isinstance(error, MalformedBody):
+        return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
     if isinstance(error, InvalidRequest) and stage == "body":
         return violation("body", "json", error.param, "the body is not valid JSON")
     return None
@@ -152,6 +155,14 @@ def record_unrouted(sandbox: Sandbox, method: str, path: str, status_code: int) 
 _BOOLEANS = {"true": True, "false": False}
 
 
+def environment_filter(query: Mapping[str, str]) -> str | None:
+    """The `environment` a listing is filtered by; a typo would otherwise list nothing, silently."""
+    environment = query.get("environment")
+    if environment is not None and environment not in ENVIRONMENTS:
+        raise InvalidRequest("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    return environment
+
+
 def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str, Any]:
     """`GET /__admin/requests`: the records that match every filter given, oldest first."""
     conforms = query.get("conforms")
@@ -163,7 +174,7 @@ def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str,
     wanted = {
         "operation_id": query.get("operationId"),
         "client_id": query.get("clientId"),
-        "environment": query.get("environment"),
+        "environment": environment_filter(query),
     }
     records = [
         r

@@ -14,6 +14,14 @@ MAX_BODY_BYTES = 1024 * 1024
 # `param: body`) before it reaches the schema validator or anything recursive.
 MAX_JSON_DEPTH = 32
 
+# Scenario YAML (files and `POST /__admin/scenarios`), refused with `file:line: problem`.
+# Nesting: a valid scenario is six levels deep at most.
+MAX_YAML_DEPTH = 32
+# Nodes that aliases may add once expanded, in all: a billion-laughs file of a few hundred
+# bytes would otherwise expand to billions of nodes in the schema check and model building.
+# A file's own nodes are bounded by its size (the request body limit, for uploads).
+MAX_YAML_ALIAS_NODES = 100_000
+
 # A duration anywhere (a scenario's delay/recoverAfter, --latency, one clock advance).
 MAX_DURATION_SECONDS = 366 * DAY
 # How far the mock clock may run ahead of real time in all: a century keeps every date the

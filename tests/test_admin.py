@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from conftest import request_for
 
@@ -116,3 +119,98 @@ def test_request_journal_records_operations(mock: RunningMock) -> None:
     requests = mock.http.get("/__admin/requests").json()["requests"]
     assert [r["operationId"] for r in requests] == ["getToken", "createVerification"]
     assert requests[1]["statusCode"] == 400 and requests[1]["errorParam"] == "payerId"
+
+
+LAUGHS = "profiles:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + "".join(
+    f"  {name}: &{name} [{','.join([f'*{below}'] * 9)}]\n" for below, name in itertools.pairwise("abcdefghi")
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("name: !!binary aGVsbG8=\n", "up.yaml:1: name: the tag !!binary is not allowed"),
+        ("name: x\ndescription: !!set {a, b}\n", "up.yaml:2: description: the tag !!set is not allowed"),
+        ("name: !!python/object/apply:os.system [echo]\n", "up.yaml:1: name: the tag !!python/object/apply"),
+        ("name: x\n1: y\n", "up.yaml:2: the key '1' is read as a number: keys must be text"),
+        ("? [a]\n: y\n", "up.yaml:1: a key is a list: keys must be text"),
+        ("[" * 100_000 + "]" * 100_000, "nest deeper than 32 levels"),
+        ("- " * 100_000 + "x\n", "nest deeper than 32 levels"),
+        (LAUGHS, "up.yaml:7: profiles.f.0: aliases expand the file by more than 100,000 nodes"),
+        (
+            EXTRA.replace("recoverAfter: 60", "recoverAfter: 99999999999999999999999"),
+            "up.yaml:5: rules.0.outcome.recoverAfter: 99999999999999999999999 seconds is longer than",
+        ),
+        (EXTRA.replace("recoverAfter: 60", "delay: .nan"), "up.yaml:5: rules.0.outcome.delay: .nan is not a finite"),
+        ('name: "\\ud800"\n', "up.yaml:1: not valid YAML"),
+    ],
+    ids=[
+        *("binary", "set", "python", "int-key", "list-key", "deep-flow", "deep-block"),
+        *("laughs", "duration", "nan", "lone"),
+    ],
+)
+def test_unusable_scenario_content_is_400_and_the_mock_keeps_answering(
+    mock: RunningMock, content: str, fragment: str
+) -> None:
+    response = mock.http.post("/__admin/scenarios", params={"name": "up.yaml"}, content=content.encode())
+    assert response.status_code == 400, response.text
+    assert response.json()["param"] == "scenario"
+    assert fragment in response.json()["message"]
+    assert mock.http.get("/__admin/health").json()["status"] == "ok"
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+    assert mock.http.get("/__admin/verifications").status_code == 200
+
+
+def roster(members: int) -> str:
+    """A valid scenario of `members` members of payer 60054, just under 1 MiB for 9 000."""
+    lines = ["name: big-roster", "members:"]
+    lines += [
+        f'  - {{memberId: "M{i:07d}", payerId: "60054", firstName: Ann{i}, lastName: Lee, dateOfBirth: 01/02/1990}}'
+        for i in range(members)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_big_load_leaves_the_mock_answering(mock: RunningMock) -> None:
+    content = roster(9_000).encode()
+    before = mock.http.get("/__admin/scenarios").json()["members"]
+    assert 900_000 < len(content) < mock.settings.max_body_bytes
+    in_flight: list[int] = []
+    with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=mock.base_url, timeout=60) as other:
+        upload = pool.submit(other.post, "/__admin/scenarios", params={"name": "big.yaml"}, content=content)
+        while not upload.done():
+            in_flight.append(mock.http.get("/__admin/health").status_code)
+        loaded = upload.result()
+    assert loaded.status_code == 201, loaded.text
+    assert loaded.json()["members"] == 9_000
+    # The event loop went on serving while the file was parsed and checked: a load on the
+    # loop itself answers nothing in between (at most a request or two while the body arrives).
+    assert in_flight.count(200) == len(in_flight) >= 5
+    assert mock.http.get("/__admin/scenarios").json()["members"] == before + 9_000
+    body = request_for("M0004321", firstName="Ann4321", lastName="Lee", dateOfBirth="01/02/1990")
+    created = mock.http.post("/v2/verifications", json=body, headers=mock.headers()).json()
+    answer = mock.http.get(f"/v2/verifications/{created['verificationId']}", headers=mock.headers()).json()
+    assert answer["status"] == "complete.eligible"
+
+
+@pytest.mark.parametrize("path", ["/__admin/verifications", "/__admin/requests"])
+def test_an_unknown_environment_filter_is_400_not_an_empty_list(mock: RunningMock, path: str) -> None:
+    response = mock.http.get(path, params={"environment": "prod"})
+    assert response.status_code == 400
+    assert response.json()["param"] == "environment"
+    assert "sandbox" in response.json()["message"]
+    assert mock.http.get(path, params={"environment": "production"}).status_code == 200
+
+
+def test_a_wrong_method_lists_every_method_the_path_serves(mock: RunningMock) -> None:
+    response = mock.http.request("DELETE", "/__admin/scenarios")
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {method.strip() for method in response.headers["allow"].split(",")}
+    assert mock.http.head("/__admin/scenarios").status_code == 200
+
+
+def test_an_admin_body_over_the_limit_is_413_with_a_message(mock: RunningMock) -> None:
+    response = mock.http.post("/__admin/scenarios", content=b"#" * (mock.settings.max_body_bytes + 1))
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_request_error"
+    assert "1048576 bytes" in response.json()["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import string
 import subprocess
 import sys
 import textwrap
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from mock_server.limits import MAX_DURATION_SECONDS
 from mock_server.scenarios import ScenarioError, ScenarioSet, fold_name, load_file, load_text
 
 DEFAULT = ROOT / "scenarios" / "default.yaml"
@@ -215,3 +218,174 @@ def test_check_command_reports_a_missing_path(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "does not exist" in result.stderr
+
+
+RULE = "rules:\n  - match: {patient.memberId: X}\n    outcome: {status: error.payer, delay: %s}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        # Only text, numbers, booleans, null, lists and text-keyed mappings.
+        ("name: !!binary aGVsbG8=\n", 1, "name: the tag !!binary is not allowed"),
+        ("name: x\ndescription: !!set {a, b}\n", 2, "description: the tag !!set is not allowed"),
+        ("payers: !!omap [{a: 1}]\n", 1, "payers: the tag !!omap is not allowed"),
+        ('name: !!python/object/apply:os.system ["true"]\n', 1, "the tag !!python/object/apply:os.system"),
+        ("name: !!python/name:os.system\n", 1, "the tag !!python/name:os.system is not allowed"),
+        ("name: !!timestamp 2001-01-01\n", 1, "the tag !!timestamp is not allowed"),
+        ("name: !custom x\n", 1, "the tag !custom is not allowed"),
+        ("name: x\n1: y\n", 2, "the key '1' is read as a number: keys must be text (quote it"),
+        ("profiles:\n  gold: {}\n  2024: {}\n", 3, "profiles: the key '2024' is read as a number"),
+        ("yes: y\n", 1, "the key 'yes' is read as a boolean"),
+        ("~: y\n", 1, "the key '~' is read as null"),
+        ("name: x\n? [a, b]\n: y\n", 2, "a key is a list: keys must be text"),
+        ("name: x\n? {a: 1}\n: y\n", 2, "a key is a mapping: keys must be text"),
+        ("defaults: {delay: !!int abc}\n", 1, "defaults.delay: 'abc' cannot be read as !!int"),
+        ("defaults: {delay: " + "9" * 5000 + "}\n", 1, "(5000 characters)' cannot be read as !!int"),
+        ("name: a\n---\nname: b\n", 2, "one YAML document, not several"),
+        ("name: a\ndescription: b\x07\n", 2, "not valid YAML: character #x0007"),
+        # Aliases: defined before use, not inside themselves.
+        ("name: x\ndescription: *nowhere\n", 2, "alias *nowhere is used before its anchor"),
+        ("name: x\nprofiles: &p {gold: *p}\n", 2, "alias *p is used inside the list or mapping it names"),
+    ],
+)
+def test_only_plain_data_is_accepted(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_text(text, "bad.yaml", TODAY)
+    assert str(caught.value).startswith(f"bad.yaml:{line}: "), str(caught.value)
+    assert fragment in str(caught.value)
+
+
+def billion_laughs(levels: int = 9, width: int = 9) -> str:
+    """A few hundred bytes that expand to width**levels strings."""
+    names = string.ascii_letters[:levels]
+    lines = ["profiles:", f"  {names[0]}: &{names[0]} [{','.join(['lol'] * width)}]"]
+    lines += [f"  {name}: &{name} [{','.join([f'*{below}'] * width)}]" for below, name in itertools.pairwise(names)]
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_before_expanding() -> None:
+    text = billion_laughs()
+    assert len(text.encode()) < 400
+    with pytest.raises(ScenarioError, match=r"aliases expand the file by more than 100,000 nodes"):
+        load_text(text, "lol.yaml", TODAY)
+    # Orders of magnitude more: refused as soon, since expansion is counted, never done.
+    with pytest.raises(ScenarioError, match=r"^lol.yaml:5: profiles.d.2: aliases expand"):
+        load_text(billion_laughs(levels=30, width=30), "lol.yaml", TODAY)
+
+
+def test_aliases_within_the_budget_load_and_share() -> None:
+    text = MINIMAL.replace("    dateOfBirth: 12/10/1985\n", "    dateOfBirth: &dob 12/10/1985\n") + textwrap.dedent(
+        """\
+          - {memberId: M2, payerId: "P1", firstName: Bo, lastName: Lee, dateOfBirth: *dob}
+        profiles:
+          base: &base {plan: {name: BASE, startDate: today-1y}, group: {name: ACME}}
+          gold:
+            <<: *base
+            plan: {name: GOLD}
+        """
+    )
+    scenario = load_text(text, "ok.yaml", TODAY)
+    assert [m.date_of_birth for m in scenario.members] == ["12/10/1985", "12/10/1985"]
+    assert scenario.profiles["gold"].plan == {"name": "GOLD"}  # its own key wins over the merged one
+    assert scenario.profiles["gold"].group == {"name": "ACME"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # libyaml's own composer crashed the process on this
+        "- " * 400 + "x\n",
+        "profiles:\n  gold:\n" + "".join("    " + "  " * i + f"k{i}:\n" for i in range(40)),
+    ],
+    ids=["flow", "block-sequence", "block-mapping"],
+)
+def test_deep_nesting_is_refused(text: str) -> None:
+    with pytest.raises(ScenarioError, match=r"^deep.yaml:\d+: .*nest deeper than 32 levels"):
+        load_text(text, "deep.yaml", TODAY)
+
+
+def test_nesting_through_aliases_is_refused() -> None:
+    chain = "".join(f"  l{i}: &l{i} [*l{i - 1}]\n" for i in range(1, 40))
+    with pytest.raises(ScenarioError, match=r"nest deeper than 32 levels once aliases are expanded"):
+        load_text("profiles:\n  l0: &l0 []\n" + chain, "deep.yaml", TODAY)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("99999999999999999999999", "99999999999999999999999 seconds is longer than the mock accepts (31622400 s"),
+        ("31622401", "31622401 seconds is longer than the mock accepts"),
+        (".nan", ".nan is not a finite number"),
+        (".inf", ".inf is not a finite number"),
+        ("-.inf", "-.inf is not a finite number"),
+        ("1.0e+308", "1e+308 seconds is longer than the mock accepts"),
+        (
+            "1e308",
+            '"1e308" is text, not a number (YAML needs a dot and a signed exponent: 1.0e+308), and as a number it'
+            " would be longer than the mock accepts",
+        ),
+        ('"5"', '"5" is text, not a number'),
+    ],
+)
+def test_durations_are_finite_numbers_within_the_bound(value: str, fragment: str) -> None:
+    for text, line in ((RULE % value, 3), (f"defaults: {{recoverAfter: {value}}}\n", 1)):
+        with pytest.raises(ScenarioError) as caught:
+            load_text(text, "d.yaml", TODAY)
+        assert str(caught.value).startswith(f"d.yaml:{line}: "), str(caught.value)
+        assert fragment in str(caught.value)
+        assert "quote it" not in str(caught.value)
+
+
+def test_the_longest_duration_is_accepted() -> None:
+    scenario = load_text(RULE % MAX_DURATION_SECONDS, "d.yaml", TODAY)
+    assert scenario.rules[0].outcome.delay == MAX_DURATION_SECONDS
+
+
+def test_non_finite_numbers_are_refused_anywhere() -> None:
+    # A nullable number: the schema validator reads NaN as null, so only the reader can catch it.
+    text = MINIMAL + "    benefits:\n      - {networkStatus: inn, copay: .nan}\n"
+    with pytest.raises(ScenarioError, match=r"^bad.yaml:11: members.0.benefits.0.copay: .nan is not a finite number"):
+        load_text(text, "bad.yaml", TODAY)
+
+
+def test_quote_hint_only_where_text_was_expected() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_text("rules: 5\n", "r.yaml", TODAY)
+    assert str(caught.value) == 'r.yaml:1: rules: 5 is not of type "array"'
+    with pytest.raises(ScenarioError, match=r"memberId: 12345 is not of type \"string\" \(quote it"):
+        load_text(MINIMAL.replace('"M1"', "12345"), "r.yaml", TODAY)
+
+
+def test_a_message_does_not_echo_a_whole_file() -> None:
+    text = "name: [" + ", ".join(f"item{i}" for i in range(20_000)) + "]\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_text(text, "n.yaml", TODAY)
+    assert str(caught.value).startswith("n.yaml:1: name: ")
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("name: !!binary aGVsbG8=\n", ":1: name: the tag !!binary is not allowed"),
+        ("name: !!python/object/apply:os.system [echo]\n", ":1: name: the tag !!python/object/apply:os.system"),
+        ("name: x\n1: y\n", ":2: the key '1' is read as a number"),
+        ("[" * 100_000 + "]" * 100_000, ":1: 0.0.0"),
+        (billion_laughs(), ":7: profiles.f.0: aliases expand the file by more than 100,000 nodes"),
+        (RULE % "99999999999999999999999", ":3: rules.0.outcome.delay: 99999999999999999999999 seconds is longer"),
+    ],
+    ids=["binary", "python", "int-key", "deep", "laughs", "duration"],
+)
+def test_check_command_reports_bad_content_without_a_traceback(tmp_path: Path, content: str, fragment: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", "--scenarios", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"{bad}{fragment}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 
 from .. import __version__
 from ..errors import InvalidRequest, PayloadTooLarge, SoharError
+from .json_input import parse_json
 
 VERSION_HEADER = "X-Sohar-Mock-Version"
 
@@ -17,6 +18,8 @@ VERSION_HEADER = "X-Sohar-Mock-Version"
 # Starlette's JSONResponse options (compact, UTF-8, no NaN), with one encoder built once
 # instead of one per response; our bodies are plain trees, so the cycle check is skipped.
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False).encode
+# For a string UTF-8 cannot encode (a lone surrogate): escaped, it is still valid JSON.
+_encode_ascii = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"), check_circular=False).encode
 _VERSION = (VERSION_HEADER.lower().encode(), __version__.encode())
 _JSON_TYPE = (b"content-type", b"application/json")
 
@@ -25,7 +28,12 @@ class SoharJSONResponse(JSONResponse):
     """JSON, plus the header that tells a log reader this answer came from the mock."""
 
     def render(self, content: Any) -> bytes:
-        return _encode(content).encode("utf-8")
+        try:
+            return _encode(content).encode("utf-8")
+        except UnicodeEncodeError:
+            # Input checks keep surrogates out; should one be stored anyway, every later read
+            # of it must still answer rather than fail until a reset.
+            return _encode_ascii(content).encode("ascii")
 
     def init_headers(self, headers: Any = None) -> None:
         if headers is None and self.status_code >= 200 and self.status_code not in (204, 304):
@@ -41,26 +49,26 @@ def error_response(error: SoharError) -> SoharJSONResponse:
     return SoharJSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
+def _too_large(limit: int) -> PayloadTooLarge:
+    # The message shows on the admin API only; Sohar's envelope has none.
+    return PayloadTooLarge(detail=f"the body is larger than the {limit} bytes the mock accepts")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise PayloadTooLarge()
+                raise _too_large(limit)
         except ValueError:
-            raise InvalidRequest("body") from None
+            raise InvalidRequest("body", "the Content-Length header is not a number") from None
     chunks = bytearray()
     async for chunk in request.stream():
         chunks += chunk
         if len(chunks) > limit:
-            raise PayloadTooLarge()
+            raise _too_large(limit)
     return bytes(chunks)
 
 
 async def read_json(request: Request, limit: int) -> Any:
-    raw = await read_body(request, limit)
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        # Malformed JSON names no field: the whole body is the offending part.
-        raise InvalidRequest("body") from None
+    return parse_json(await read_body(request, limit))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +14,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from ..limits import DAY, MAX_DURATION_SECONDS
 from .dates import parse_date
 from .model import (
     PENDING,
@@ -25,6 +28,7 @@ from .model import (
     Rule,
     ScenarioFile,
 )
+from .yaml_reader import Document, YAMLProblem, read
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
 _INELIGIBLE_REASONS = {"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}
@@ -41,58 +45,71 @@ class ScenarioError(ValueError):
         self.problem = problem
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML, minus timestamps: `1985-12-10` stays text, so the date check can name it."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 @cache
 def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
+    # The bound lives in limits.py with every other one; the schema file says where.
+    schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
     return jsonschema_rs.validator_for(schema)
-
-
-def _line_map(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            _line_map(value_node, (*path, key_node.value), lines)
-            lines[(*path, key_node.value)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), lines)
 
 
 @dataclass
 class _Located:
-    """A parsed document and the line of every path in it."""
+    """A read document, for the `file:line` of any path in it."""
 
     source: str
-    lines: dict[tuple[Any, ...], int]
-
-    def line(self, path: tuple[Any, ...]) -> int | None:
-        while path and path not in self.lines:
-            path = path[:-1]
-        return self.lines.get(path)
+    document: Document
 
     def error(self, path: tuple[Any, ...], problem: str) -> ScenarioError:
-        return ScenarioError(self.source, self.line(path), problem)
+        return ScenarioError(self.source, self.document.line(path), problem)
 
     def where(self, path: tuple[Any, ...]) -> str:
-        return f"{self.source}:{self.line(path)}"
+        return f"{self.source}:{self.document.line(path)}"
+
+
+_DURATIONS = ("delay", "recoverAfter")
+_LONGEST = f"the mock accepts ({MAX_DURATION_SECONDS} s, {MAX_DURATION_SECONDS // DAY} days)"
+# A schema message echoes the value; a whole members list in a message helps nobody.
+_MAX_PROBLEM_CHARS = 300
 
 
 def _describe(error: jsonschema_rs.ValidationError) -> str:
     path = ".".join(str(p) for p in error.instance_path) or "the file"
     message = error.message
-    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Type) and isinstance(error.instance, int | float):
-        message += " (quote it: YAML reads 00000000 as the number 0)"
+    kind, instance = error.kind, error.instance
+    duration = bool(error.instance_path) and error.instance_path[-1] in _DURATIONS
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+        number = isinstance(instance, int | float) and not isinstance(instance, bool)
+        if number and "string" in kind.types:
+            message += " (quote it: YAML reads 00000000 as the number 0)"
+        elif isinstance(instance, str) and {"number", "integer"} & set(kind.types) and _looks_numeric(instance):
+            message = f"{json.dumps(instance)} is text, not a number"
+            if "e" in instance.lower():
+                message += f" (YAML needs a dot and a signed exponent: {_yaml_exponent(instance)})"
+            if duration and float(instance) > MAX_DURATION_SECONDS:
+                message += f", and as a number it would be longer than {_LONGEST}"
+    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Maximum) and duration:
+        message = f"{instance} seconds is longer than {_LONGEST}"
+    if len(message) > _MAX_PROBLEM_CHARS:
+        message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _yaml_exponent(text: str) -> str:
+    """`1e308` as YAML 1.1 reads a float: `1.0e+308`."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    if exponent[:1] not in ("+", "-"):
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}"
 
 
 def load_file(path: Path) -> ScenarioFile:
@@ -100,23 +117,28 @@ def load_file(path: Path) -> ScenarioFile:
         text = path.read_text()
     except OSError as exc:
         raise ScenarioError(str(path), None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), None, "cannot read: the file is not UTF-8 text") from None
     return load_text(text, str(path))
 
 
 def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile:
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        document = read(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found before any parsing
+        line = text.count("\n", 0, exc.position) + 1
+        raise ScenarioError(source, line, f"not valid YAML: character #x{exc.character:04x}: {exc.reason}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(source, line, f"not valid YAML: {problem}") from None
-    if node is None or data is None:
+    except YAMLProblem as exc:
+        raise ScenarioError(source, exc.line, exc.problem) from None
+    if document.data is None:
         raise ScenarioError(source, None, "the file is empty")
-    lines: dict[tuple[Any, ...], int] = {}
-    _line_map(node, (), lines)
-    doc = _Located(source, lines)
+    doc = _Located(source, document)
+    data = document.data
     errors = list(_schema_validator().iter_errors(data))
     if errors:
         # Deepest first: "benefits.0.copay: -1 is less than 0" beats "members.0 is invalid".
