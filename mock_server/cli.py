@@ -12,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidRequest
+from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioSet, load_file
 from .settings import (
     DEFAULT_WEBHOOK_SECRET,
@@ -134,10 +135,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     files = settings.scenario_files()
     sandbox = Sandbox(settings, load_startup_scenarios(settings))
     app = build_app(sandbox=sandbox)
+    # Bound before the banner, so that it names the port really bound (`--port 0`) and a
+    # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
+    sock = listen(settings.host, settings.port)
     config = uvicorn.Config(
         app,
         host=settings.host,
-        port=settings.port,
+        port=sock.getsockname()[1],
         log_level=(env("LOG_LEVEL") or "warning").lower(),
         access_log=env("ACCESS_LOG") == "1",
         timeout_graceful_shutdown=4,
@@ -145,9 +149,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop=EVENT_LOOP,
     )
     server = uvicorn.Server(config)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(banner(settings, files, f"http://{host}:{settings.port}"), flush=True)
-    server.run()
+    print(banner(settings, files, url_for(sock)), flush=True)
+    server.run(sockets=[sock])
     return 0
 
 
@@ -223,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=(env("LOG_LEVEL") or "warning").upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args))
-    except (ConfigError, ScenarioError) as exc:
+    except (ConfigError, ScenarioError, CannotListen) as exc:
         print(f"sohar-mock: {exc}", file=sys.stderr)
         return 2
 

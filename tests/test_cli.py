@@ -1,14 +1,17 @@
-"""`sohar-mock serve` as a real process: banner, flags, env vars, config file, seed."""
+"""`sohar-mock serve` as a real process: banner, flags, env vars, config file, seed, stopping."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,49 +20,132 @@ from conftest import request_for
 from receiver import Reply, receiving
 from svix.webhooks import Webhook
 
-from mock_server.testing import SANDBOX_CREDENTIALS, free_port
+from mock_server.testing import SANDBOX_CREDENTIALS
+
+BANNER = re.compile(r"listening on (http://\S+)")
+# The environment without any SOHAR_MOCK_* setting of whoever runs the tests.
+OWN_ENV = {name: value for name, value in os.environ.items() if not name.startswith("SOHAR_MOCK_")}
+
+
+class Served:
+    """`python -m mock_server serve` as a child process; its output is read as it comes."""
+
+    def __init__(self, args: tuple[str, ...], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, name="serve-output", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.append(line)
+
+    def base_url(self, timeout: float = 20) -> str:
+        """The URL the banner names, once the mock answers on it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                self._reader.join(timeout=10)
+                raise AssertionError(f"serve exited with {self.process.returncode}: {self.output()}")
+            found = BANNER.search("".join(self._lines))
+            if found:
+                try:
+                    if httpx.get(f"{found[1]}/__admin/health", timeout=1).status_code == 200:
+                        return found[1]
+                except httpx.TransportError:
+                    pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve did not answer within {timeout} s: {self.output()}")
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig`, wait for the exit and the last of the output; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=15)
+        self._reader.join(timeout=10)
+        return code
+
+    def output(self) -> str:
+        return "".join(self._lines)
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    full_env = {**os.environ, "SOHAR_MOCK_PORT": str(port), **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", *args],
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, Served]]:
+    """The mock on a port the OS picks (`--port 0`), read back from the banner."""
+    served = Served(args, {**OWN_ENV, "SOHAR_MOCK_PORT": "0", **(env or {})})
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/__admin/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("serve did not answer within 20 s")
-            time.sleep(0.05)
-        yield base, process
+        yield served.base_url(), served
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        served.stop()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", *args],
+        env={**OWN_ENV, "SOHAR_MOCK_PORT": "0", **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_banner_lists_url_credentials_and_scenarios() -> None:
-    with serve() as (base, process):
+    with serve() as (base, served):
         pass
-    output = process.stdout.read() if process.stdout else ""
+    output = served.output()
     assert f"listening on {base}" in output
     assert "client_id=sandbox-client-id  client_secret=sandbox-client-secret" in output
     assert "client_id=production-client-id" in output
     assert "default.yaml" in output
     assert "whsec_" in output
+
+
+def test_port_0_banner_names_the_port_actually_bound() -> None:
+    with serve("--port", "0") as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        assert port != 0
+        assert httpx.get(f"http://127.0.0.1:{port}/__admin/health").status_code == 200
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with closing(socket.socket(socket.AF_INET6, socket.SOCK_STREAM)) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_ipv6_loopback_host() -> None:
+    with serve("--host", "::1") as (base, _):
+        assert base.startswith("http://[::1]:")
+        assert httpx.get(f"{base}/openapi.json").status_code == 200
+
+
+def test_a_taken_port_is_a_one_line_error_before_any_banner() -> None:
+    with closing(socket.create_server(("127.0.0.1", 0))) as taken:
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr == f"sohar-mock: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    assert "listening on" not in result.stdout
+
+
+def test_an_address_that_is_not_this_machines_is_a_one_line_error() -> None:
+    # 192.0.2.0/24 is reserved for documentation (RFC 5737): no machine has it.
+    result = run_cli("serve", "--host", "192.0.2.1", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr == "sohar-mock: cannot listen on 192.0.2.1:0: cannot assign requested address\n"
 
 
 def test_config_file_sets_credentials_and_latency(tmp_path: Path) -> None:
@@ -107,13 +193,7 @@ def test_flags_beat_env_and_seed_makes_ids_repeatable() -> None:
     ],
 )
 def test_bad_configuration_exits_2_with_a_message(args: list[str], env: dict[str, str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", *args],
-        env={**os.environ, "SOHAR_MOCK_PORT": str(free_port()), **env},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_cli("serve", *args, env=env)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -122,12 +202,7 @@ def test_bad_configuration_exits_2_with_a_message(args: list[str], env: dict[str
 def test_unknown_config_keys_are_named(tmp_path: Path) -> None:
     config = tmp_path / "mock.yaml"
     config.write_text("prot: 9000\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_cli("serve", "--config", str(config))
     assert result.returncode == 2 and "unknown keys prot" in result.stderr
 
 
@@ -141,7 +216,7 @@ def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
             args, env = ["--webhook-url", first.url, "--webhook-url", second.url, "--webhook-secret", SECRET], {}
         else:
             args, env = [], {"SOHAR_MOCK_WEBHOOK_URL": f"{first.url},{second.url}", "SOHAR_MOCK_WEBHOOK_SECRET": SECRET}
-        with serve(*args, env=env) as (base, process):
+        with serve(*args, env=env) as (base, served):
             token = httpx.post(f"{base}/oauth/token", json=SANDBOX_CREDENTIALS).json()["access_token"]
             created = httpx.post(
                 f"{base}/v2/verifications", json=request_for(), headers={"authorization": f"Bearer {token}"}
@@ -151,18 +226,16 @@ def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
                 [delivery] = receiver.wait_for(1)
                 assert delivery.payload["verificationId"] == created.json()["verificationId"]
                 Webhook(SECRET).verify(delivery.body, delivery.headers)
-    output = process.stdout.read() if process.stdout else ""
+    output = served.output()
     assert first.url in output and second.url in output and SECRET in output
 
 
 def test_sigterm_during_a_hanging_delivery_still_stops_the_server() -> None:
-    with receiving([Reply(200, hang=30)]) as receiver:
-        with serve("--webhook-url", receiver.url) as (base, process):
-            token = httpx.post(f"{base}/oauth/token", json=SANDBOX_CREDENTIALS).json()["access_token"]
-            httpx.post(f"{base}/v2/verifications", json=request_for(), headers={"authorization": f"Bearer {token}"})
-            receiver.wait_for(1)  # the attempt is now waiting on a receiver that will not answer
-            process.send_signal(signal.SIGTERM)
-            # Well before the 15 s attempt timeout or the hang; uvicorn re-raises SIGTERM once it
-            # has shut down gracefully, so the exit status is the signal's.
-            assert process.wait(timeout=10) in (0, -signal.SIGTERM)
-        assert "Traceback" not in (process.stdout.read() if process.stdout else "")
+    with receiving([Reply(200, hang=30)]) as receiver, serve("--webhook-url", receiver.url) as (base, served):
+        token = httpx.post(f"{base}/oauth/token", json=SANDBOX_CREDENTIALS).json()["access_token"]
+        httpx.post(f"{base}/v2/verifications", json=request_for(), headers={"authorization": f"Bearer {token}"})
+        receiver.wait_for(1)  # the attempt is now waiting on a receiver that will not answer
+        # Well before the 15 s attempt timeout or the hang; uvicorn re-raises SIGTERM once it
+        # has shut down gracefully, so the exit status is the signal's.
+        assert served.stop() in (0, -signal.SIGTERM)
+    assert "Traceback" not in served.output()
