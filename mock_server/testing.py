@@ -56,7 +56,7 @@ class RunningMock:
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         settings = settings or Settings()
-        settings = replace(settings, **overrides) if overrides else settings
+        settings = replace(settings, **overrides) if overrides else settings  # checked again: a bad value stops here
         self._socket = listen(settings.host, 0 if settings.port in (0, 8080) else settings.port)
         try:
             self.settings = replace(settings, port=self._socket.getsockname()[1])

@@ -184,19 +184,104 @@ def test_flags_beat_env_and_seed_makes_ids_repeatable() -> None:
     ("args", "env", "message"),
     [
         (["--config", "/nonexistent/mock.yaml"], {}, "config file /nonexistent/mock.yaml"),
-        ([], {"SOHAR_MOCK_LATENCY": "soon"}, "SOHAR_MOCK_LATENCY must be a float"),
+        ([], {"SOHAR_MOCK_LATENCY": "soon"}, "SOHAR_MOCK_LATENCY must be a number, got 'soon'"),
+        ([], {"SOHAR_MOCK_PORT": "abc"}, "SOHAR_MOCK_PORT must be an integer, got 'abc'"),
+        ([], {"SOHAR_MOCK_SEED": "1.5"}, "SOHAR_MOCK_SEED must be an integer, got '1.5'"),
+        ([], {"SOHAR_MOCK_MAX_VERIFICATIONS": "many"}, "SOHAR_MOCK_MAX_VERIFICATIONS must be an integer, got 'many'"),
+        ([], {"SOHAR_MOCK_LOG_LEVEL": "bogus"}, "SOHAR_MOCK_LOG_LEVEL must be one of debug, info, warning, error"),
+        ([], {"SOHAR_MOCK_FREEZE_CLOCK": "yes"}, "SOHAR_MOCK_FREEZE_CLOCK must be 1 or 0, got 'yes'"),
+        (["--port", "65536"], {}, "port must be an integer from 0 to 65535, got 65536"),
         (["--latency", "-1"], {}, "latency must not be negative"),
+        (["--latency", "nan"], {}, "latency must be finite and at most 31622400 seconds (366 days), got nan"),
+        (["--latency", "inf"], {}, "latency must be finite and at most 31622400 seconds (366 days), got inf"),
+        (["--latency", "1e12"], {}, "latency must be finite and at most 31622400 seconds (366 days), got 1e+12"),
+        (["--max-verifications", "0"], {}, "max verifications must be a positive integer, got 0"),
+        (["--max-verifications", "-3"], {}, "max verifications must be a positive integer, got -3"),
         (["--scenarios", "/nonexistent.yaml"], {}, "does not exist"),
         (["--webhook-url", "localhost:3000/webhooks"], {}, "is not an absolute http(s) URL"),
         ([], {"SOHAR_MOCK_WEBHOOK_URL": "ftp://example.com/hook"}, "is not an absolute http(s) URL"),
         (["--webhook-secret", "whsec_"], {}, "webhook secret must be whsec_ followed by base64"),
+        (["--webhook-secret", "notasecret"], {}, "webhook secret must be whsec_ followed by base64"),
+        # base64 of 8 bytes: Svix keys are 24 to 75 bytes.
+        (["--webhook-secret", "whsec_c2hvcnRrZXk="], {}, "webhook secret must be whsec_ followed by base64"),
+        # not strict base64: a missing pad, the URL-safe alphabet, a stray character.
+        (["--webhook-secret", "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE"], {}, "webhook secret must be whsec_"),
+        (["--webhook-secret", "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3Jld-_="], {}, "webhook secret must be whsec_"),
+        (["--webhook-secret", "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE=!"], {}, "webhook secret must be whsec_"),
     ],
 )
-def test_bad_configuration_exits_2_with_a_message(args: list[str], env: dict[str, str], message: str) -> None:
+def test_bad_configuration_exits_2_with_one_line(args: list[str], env: dict[str, str], message: str) -> None:
     result = run_cli("serve", *args, env=env)
     assert result.returncode == 2
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("sohar-mock: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "listening on" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "abc"], "sohar-mock serve: argument --port: must be an integer, got 'abc'"),
+        (["serve", "--latency", "soon"], "sohar-mock serve: argument --latency: must be a number, got 'soon'"),
+        (["serve", "--prot", "9000"], "sohar-mock: unrecognized arguments: --prot 9000"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+
+
+BAD_CONFIG_FILES = [
+    ("port: abc\n", "port must be an integer from 0 to 65535, got 'abc'"),
+    ("port: 80.5\n", "port must be an integer from 0 to 65535, got 80.5"),
+    ("port: true\n", "port must be an integer from 0 to 65535, got True"),
+    ("tokenTtl: abc\n", "tokenTtl must be an integer from 1 to 31622400 seconds (366 days), got 'abc'"),
+    ("tokenTtl: 0\n", "tokenTtl must be an integer from 1 to 31622400 seconds (366 days), got 0"),
+    ("tokenTtl: 31622401\n", "tokenTtl must be an integer from 1 to 31622400 seconds (366 days), got 31622401"),
+    ("latency: soon\n", "latency must be a number of seconds, got 'soon'"),
+    ("seed: abc\n", "seed must be an integer, got 'abc'"),
+    ("maxVerifications: 0\n", "max verifications must be a positive integer, got 0"),
+    ("host: 5\n", "host must be a non-empty string, got 5"),
+    ("scenarios: 5\n", "scenarios must be a list of paths"),
+    ("scenarios: [1]\n", "scenarios must be a list of paths"),
+    ("validateResponses: 'no'\n", "validateResponses must be true or false, got 'no'"),
+    ("freezeClock: 'yes'\n", "freezeClock must be true or false, got 'yes'"),
+    ("webhooks: [1]\n", "webhooks must be a mapping with urls and secret"),
+    ("webhooks: {url: 'http://127.0.0.1:3000/'}\n", "webhooks: unknown keys url (known: secret, urls)"),
+    ("webhooks: {urls: 'http://127.0.0.1:3000/'}\n", "webhooks.urls must be a list of URLs"),
+    ("webhooks: {secret: 5}\n", "webhooks.secret must be a string"),
+    ("credentials: 5\n", "credentials must be a non-empty list"),
+    ("[1, 2]\n", "expected a mapping at the top level"),
+    ("port: [\n", "not valid YAML"),
+]
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIG_FILES)
+def test_a_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, command: str, text: str, message: str) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(text)
+    result = run_cli(command, "--config", str(config), env={"SOHAR_MOCK_PORT": ""})  # empty: unset
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.startswith("sohar-mock: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+def test_an_unreadable_config_file_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+    not_text = tmp_path / "binary.yaml"
+    not_text.write_bytes(b"port: \xff\xfe\n")
+    for path, message in [(not_text, "not UTF-8 text"), (tmp_path, "Is a directory")]:
+        result = run_cli(command, "--config", str(path))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"sohar-mock: config file {path}: ") and message in result.stderr
+
+
+def test_log_level_is_case_insensitive() -> None:
+    with serve(env={"SOHAR_MOCK_LOG_LEVEL": "INFO"}) as (_, served):
+        pass
+    assert "Application startup complete" in served.output()
 
 
 def test_unknown_config_keys_are_named(tmp_path: Path) -> None:
