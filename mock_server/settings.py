@@ -168,7 +168,8 @@ WEBHOOK_KEYS = ("urls", "secret")
 def load_config_file(path: Path) -> dict[str, Any]:
     """The YAML config file (`--config`, `SOHAR_MOCK_CONFIG`); see README "Configuration".
 
-    Shapes are checked here, values by `Settings`.
+    Shapes are checked here (values by `Settings`), and `scenarios` come back as paths resolved
+    from the file's own folder, so a config file works from wherever the mock is started.
     """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -183,10 +184,10 @@ def load_config_file(path: Path) -> dict[str, Any]:
     _refuse_unknown(data, CONFIG_KEYS, f"config file {path}")
     source = f"config file {path}"
     scenarios = data.get("scenarios")
-    if scenarios is not None and (
-        not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios)
-    ):
-        raise ConfigError(f"{source}: scenarios must be a list of paths, got {scenarios!r}")
+    if scenarios is not None:
+        if not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios):
+            raise ConfigError(f"{source}: scenarios must be a list of paths, got {scenarios!r}")
+        data["scenarios"] = [path.parent / p for p in scenarios]
     for key in ("validateResponses", "freezeClock"):
         if data.get(key) is not None and not isinstance(data[key], bool):
             raise ConfigError(f"{source}: {key} must be true or false, got {data[key]!r}")

@@ -166,6 +166,24 @@ def test_config_file_sets_credentials_and_latency(tmp_path: Path) -> None:
         assert httpx.get(url, headers=headers).json()["status"] == "complete.eligible"
 
 
+def test_relative_paths_in_a_config_file_resolve_from_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    (folder / "scenarios").mkdir(parents=True)
+    (folder / "scenarios" / "team.yaml").write_text("payers: []\n")
+    (folder / "my-team.yaml").write_text("payers: []\n")
+    (folder / "mock.yaml").write_text("scenarios: [scenarios/, my-team.yaml]\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_cli("check", "--config", "../config/mock.yaml", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert "team.yaml" in result.stdout and "my-team.yaml" in result.stdout
+    # Paths given on the command line still resolve from the current folder.
+    (elsewhere / "mine.yaml").write_text("payers: []\n")
+    result = run_cli("check", "--config", "../config/mock.yaml", "--scenarios", "mine.yaml", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert "mine.yaml" in result.stdout
+
+
 def test_flags_beat_env_and_seed_makes_ids_repeatable() -> None:
     ids = []
     for _ in range(2):
