@@ -21,6 +21,7 @@ from .settings import (
     env,
     load_config_file,
 )
+from .stopping import stop_on_signals
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
@@ -144,32 +145,35 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    # Before anything else, uvicorn included: it puts back, and re-raises into, the handlers it finds.
+    with stop_on_signals() as stop:
+        import uvicorn
 
-    from .app import EVENT_LOOP, build_app
-    from .sandbox import Sandbox, load_startup_scenarios
+        from .app import EVENT_LOOP, build_app
+        from .sandbox import Sandbox, load_startup_scenarios
 
-    settings = resolve_settings(args)
-    level = log_level()
-    files = settings.scenario_files()
-    sandbox = Sandbox(settings, load_startup_scenarios(settings))
-    app = build_app(sandbox=sandbox)
-    # Bound before the banner, so that it names the port really bound (`--port 0`) and a
-    # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
-    sock = listen(settings.host, settings.port)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=sock.getsockname()[1],
-        log_level=level,
-        access_log=bool(_env_flag("ACCESS_LOG")),
-        timeout_graceful_shutdown=4,
-        lifespan="on",
-        loop=EVENT_LOOP,
-    )
-    server = uvicorn.Server(config)
-    print(banner(settings, files, url_for(sock)), flush=True)
-    server.run(sockets=[sock])
+        settings = resolve_settings(args)
+        level = log_level()
+        files = settings.scenario_files()
+        sandbox = Sandbox(settings, load_startup_scenarios(settings))
+        app = build_app(sandbox=sandbox)
+        # Bound before the banner, so that it names the port really bound (`--port 0`) and a
+        # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
+        sock = listen(settings.host, settings.port)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=sock.getsockname()[1],
+            log_level=level,
+            access_log=bool(_env_flag("ACCESS_LOG")),
+            timeout_graceful_shutdown=4,
+            lifespan="on",
+            loop=EVENT_LOOP,
+        )
+        server = uvicorn.Server(config)
+        stop.server = server
+        print(banner(settings, files, url_for(sock)), flush=True)
+        server.run(sockets=[sock])
     return 0
 
 
