@@ -354,10 +354,40 @@ def create_verifications(base: str, count: int) -> None:
         assert created.status_code == 201
 
 
+def unfinished_messages(base: str) -> list[dict[str, object]]:
+    deliveries = httpx.get(f"{base}/__admin/webhooks/deliveries").json()["deliveries"]
+    return [m for m in deliveries if m["state"] in ("pending", "sending")]
+
+
+def test_sigterm_logs_how_many_webhook_messages_were_left_undelivered() -> None:
+    # A receiver that is down: the port is held but nothing listens, so every attempt is refused.
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as down:
+        down.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{down.getsockname()[1]}/webhooks"
+        with serve("--webhook-url", url) as (base, served):
+            create_verifications(base, 3)
+            deadline = time.monotonic() + 20
+            # Wait until every first attempt has failed and each message waits for its retry.
+            while not (left := unfinished_messages(base)) or any(not m["attempts"] for m in left):
+                assert time.monotonic() < deadline, left
+                time.sleep(0.05)
+            assert served.stop() == 0
+    assert len(left) >= 3
+    # A retry may be under way as the signal comes (mock time runs with real time): say so or not.
+    assert re.search(
+        rf"stopped with {len(left)} webhook messages undelivered( \(1 attempt cancelled in flight\))?\n",
+        served.output(),
+    )
+
+
 def test_sigterm_during_a_hanging_delivery_still_stops_the_server() -> None:
     with receiving([Reply(200, hang=30)]) as receiver, serve("--webhook-url", receiver.url) as (base, served):
         create_verifications(base, 1)
         receiver.wait_for(1)  # the attempt is now waiting on a receiver that will not answer
+        left = len(unfinished_messages(base))
         # Well before the 15 s attempt timeout or the hang.
         assert served.stop() == 0
-    assert "Traceback" not in served.output()
+    output = served.output()
+    assert "Traceback" not in output
+    noun = "message" if left == 1 else "messages"
+    assert f"stopped with {left} webhook {noun} undelivered (1 attempt cancelled in flight)" in output
