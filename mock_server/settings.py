@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import math
 import os
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import yaml
 
 from .domain.auth import ENVIRONMENTS, Credential
 from .errors import InvalidRequest
-from .limits import MAX_BODY_BYTES, MAX_DURATION_SECONDS, MAX_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BYTES
+from .limits import DAY, MAX_BODY_BYTES, MAX_DURATION_SECONDS, MAX_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BYTES
 from .resources import default_scenarios_dir
 from .webhooks.endpoints import check_url
 
@@ -63,7 +62,7 @@ class Settings:
         if not (_is_int(self.token_ttl) and 1 <= self.token_ttl <= MAX_DURATION_SECONDS):
             raise ConfigError(
                 f"tokenTtl must be an integer from 1 to {MAX_DURATION_SECONDS} seconds"
-                f" ({MAX_DURATION_SECONDS // 86_400} days), got {self.token_ttl!r}"
+                f" ({MAX_DURATION_SECONDS // DAY} days), got {self.token_ttl!r}"
             )
         if self.max_verifications is not None and not (_is_int(self.max_verifications) and self.max_verifications > 0):
             raise ConfigError(f"max verifications must be a positive integer, got {self.max_verifications!r}")
@@ -97,7 +96,7 @@ def _check_host(host: object) -> None:
 
 
 def _check_port(port: object) -> None:
-    if not (_is_int(port) and 0 <= port <= 65535):  # type: ignore[operator]
+    if not (isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= 65535):
         raise ConfigError(f"port must be an integer from 0 to 65535, got {port!r}")
 
 
@@ -111,7 +110,7 @@ def _check_latency(latency: object) -> None:
     if not math.isfinite(latency) or latency > MAX_DURATION_SECONDS:
         raise ConfigError(
             f"latency must be finite and at most {MAX_DURATION_SECONDS} seconds"
-            f" ({MAX_DURATION_SECONDS // 86_400} days), got {latency:g}"
+            f" ({MAX_DURATION_SECONDS // DAY} days), got {latency:g}"
         )
 
 
@@ -130,12 +129,13 @@ def _check_webhook_secret(secret: object) -> None:
     """Svix's format: `whsec_`, then strict base64 (padded, standard alphabet) of a 24..75-byte key.
 
     Anything else would either be refused by the `svix` library or, worse, accepted by it and
-    then verify nothing the receiver checks with the secret it was given."""
+    then verify nothing the receiver checks with the secret it was given.
+    """
     key = b""
     if isinstance(secret, str) and secret.startswith("whsec_"):
         try:
             key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-        except (binascii.Error, ValueError):
+        except ValueError:  # binascii.Error: not strict base64; or not ASCII at all
             key = b""
     if not MIN_WEBHOOK_KEY_BYTES <= len(key) <= MAX_WEBHOOK_KEY_BYTES:
         raise ConfigError(
