@@ -227,5 +227,9 @@ def credentials_from(raw: Any, source: str) -> tuple[Credential, ...]:
             raise ConfigError(f"{source}: credentials[{index}] needs clientId, clientSecret and environment")
         if item["environment"] not in ENVIRONMENTS:
             raise ConfigError(f"{source}: credentials[{index}].environment must be sandbox or production")
-        out.append(Credential(str(item["clientId"]), str(item["clientSecret"]), item["environment"]))
+        for key in ("clientId", "clientSecret"):
+            # Not str()-ed: `clientId: null` would otherwise become the credential "None".
+            if not isinstance(item[key], str) or not item[key]:
+                raise ConfigError(f"{source}: credentials[{index}].{key} must be a non-empty string")
+        out.append(Credential(item["clientId"], item["clientSecret"], item["environment"]))
     return tuple(out)

@@ -270,6 +270,14 @@ BAD_CONFIG_FILES = [
     ("webhooks: {urls: 'http://127.0.0.1:3000/'}\n", "webhooks.urls must be a list of URLs"),
     ("webhooks: {secret: 5}\n", "webhooks.secret must be a string"),
     ("credentials: 5\n", "credentials must be a non-empty list"),
+    (
+        "credentials: [{clientId: null, clientSecret: s, environment: sandbox}]\n",
+        "credentials[0].clientId must be a non-empty string",
+    ),
+    (
+        "credentials: [{clientId: team, clientSecret: 42, environment: sandbox}]\n",
+        "credentials[0].clientSecret must be a non-empty string",
+    ),
     ("[1, 2]\n", "expected a mapping at the top level"),
     ("port: [\n", "not valid YAML"),
 ]
