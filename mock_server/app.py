@@ -20,6 +20,8 @@ from .errors import MethodNotAllowed, NotFound, SoharError
 from .journal import record_unrouted
 from .sandbox import Sandbox
 from .settings import Settings
+from .webhooks import DeliveryJournal
+from .webhooks.messages import SENDING
 
 log = logging.getLogger("sohar_mock.app")
 
@@ -76,6 +78,23 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return SoharJSONResponse({"error": "api_error"}, status_code=500)
 
 
+def unfinished_deliveries(journal: DeliveryJournal) -> tuple[int, int]:
+    """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
+    undelivered = in_flight = 0
+    for message in journal:
+        if not message.finished:
+            undelivered += 1
+            in_flight += message.state == SENDING
+    return undelivered, in_flight
+
+
+def _undelivered_phrase(undelivered: int, in_flight: int) -> str:
+    phrase = f"{undelivered} webhook message{'' if undelivered == 1 else 's'} undelivered"
+    if in_flight:
+        phrase += f" ({in_flight} attempt{'' if in_flight == 1 else 's'} cancelled in flight)"
+    return phrase
+
+
 def build_app(settings: Settings | None = None, sandbox: Sandbox | None = None) -> Starlette:
     sandbox = sandbox or Sandbox(settings or Settings())
 
@@ -87,12 +106,16 @@ def build_app(settings: Settings | None = None, sandbox: Sandbox | None = None) 
         try:
             yield
         finally:
+            undelivered, in_flight = unfinished_deliveries(sandbox.webhooks.journal)
             runner.cancel()
             await sandbox.scheduler.cancel_started()
             for hook in sandbox.shutdown_hooks:
                 await hook()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
+            if undelivered:
+                # State lives in memory only: say what a stop throws away instead of dropping it silently.
+                log.warning("stopped with %s", _undelivered_phrase(undelivered, in_flight))
 
     app = Starlette(
         routes=[*_spec_routes(sandbox), *sohar.routes(sandbox), *webhooks.routes(sandbox), *admin.routes(sandbox)],

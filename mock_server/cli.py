@@ -6,12 +6,12 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
-from .errors import InvalidRequest
+from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioSet, load_file
 from .settings import (
     DEFAULT_WEBHOOK_SECRET,
@@ -21,8 +21,9 @@ from .settings import (
     env,
     load_config_file,
 )
-from .webhooks.endpoints import check_url
-from .webhooks.signing import Signer
+from .stopping import stop_on_signals
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -34,13 +35,47 @@ def _env_list(name: str) -> list[str] | None:
     return [part.strip() for chunk in value.split(separators) for part in chunk.split() if part.strip()]
 
 
-def _number(value: str | None, kind: type, name: str) -> Any:
+_KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number"}
+
+
+def _number(value: str | None, kind: type[int] | type[float], name: str) -> Any:
     if value is None:
         return None
     try:
         return kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}") from None
+        raise ConfigError(f"{name} must be {_KIND_NAMES[kind]}, got {value!r}") from None
+
+
+def _env_flag(name: str) -> bool | None:
+    value = env(name)
+    if value is None:
+        return None
+    if value.lower() in ("1", "true"):
+        return True
+    if value.lower() in ("0", "false"):
+        return False
+    raise ConfigError(f"SOHAR_MOCK_{name} must be 1 or 0, got {value!r}")
+
+
+def log_level() -> str:
+    """SOHAR_MOCK_LOG_LEVEL, checked: logging and uvicorn would each fail on a bad one in their own way."""
+    value = env("LOG_LEVEL") or "warning"
+    if value.lower() not in LOG_LEVELS:
+        raise ConfigError(f"SOHAR_MOCK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value.lower()
+
+
+def _flag_type(kind: type[int] | type[float]) -> Callable[[str], Any]:
+    """argparse `type=`: the same wording as for environment variables."""
+
+    def convert(value: str) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {_KIND_NAMES[kind]}, got {value!r}") from None
+
+    return convert
 
 
 def _first(*values: Any) -> Any:
@@ -48,7 +83,7 @@ def _first(*values: Any) -> Any:
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
-    """CLI flag, else environment variable, else config file, else default."""
+    """CLI flag, else environment variable, else config file, else default; `Settings` checks the values."""
     config_path = _first(getattr(args, "config", None), env("CONFIG"))
     config = load_config_file(Path(config_path)) if config_path else {}
     source = f"config file {config_path}"
@@ -64,14 +99,14 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
             getattr(args, "latency", None), _number(env("LATENCY"), float, "SOHAR_MOCK_LATENCY"), config.get("latency")
         ),
         "seed": _first(getattr(args, "seed", None), _number(env("SEED"), int, "SOHAR_MOCK_SEED"), config.get("seed")),
-        "token_ttl": int(config.get("tokenTtl", 3600)),
+        "token_ttl": _first(config.get("tokenTtl"), 3600),
         "validate_requests": not getattr(args, "no_validate", False),
-        "validate_responses": bool(getattr(args, "strict", False) or config.get("validateResponses", False)),
+        "validate_responses": bool(getattr(args, "strict", False) or config.get("validateResponses")),
         "webhook_urls": tuple(
             _first(getattr(args, "webhook_url", None), _env_list("WEBHOOK_URL"), webhooks.get("urls")) or ()
         ),
-        "freeze_clock": bool(
-            getattr(args, "freeze_clock", False) or env("FREEZE_CLOCK") == "1" or config.get("freezeClock", False)
+        "freeze_clock": _first(
+            getattr(args, "freeze_clock", False) or None, _env_flag("FREEZE_CLOCK"), config.get("freezeClock"), False
         ),
         "max_verifications": _first(
             getattr(args, "max_verifications", None),
@@ -84,24 +119,6 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     }
     if "credentials" in config:
         kwargs["credentials"] = credentials_from(config["credentials"], source)
-    if not isinstance(kwargs["port"], int) or not 0 <= kwargs["port"] <= 65535:
-        raise ConfigError(f"port must be 0-65535, got {kwargs['port']!r}")
-    if kwargs["latency"] is not None and kwargs["latency"] < 0:
-        raise ConfigError("latency must not be negative")
-    cap = kwargs["max_verifications"]
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
-        raise ConfigError(f"max verifications must be a positive integer, got {cap!r}")
-    for url in kwargs["webhook_urls"]:
-        try:
-            check_url(url)
-        except InvalidRequest:
-            raise ConfigError(f"webhook URL {url!r} is not an absolute http(s) URL") from None
-    # The default secret is known to decode; checking it would load svix for nothing.
-    if kwargs["webhook_secret"] != DEFAULT_WEBHOOK_SECRET:
-        try:
-            Signer(kwargs["webhook_secret"])
-        except Exception:  # svix raises several kinds for a secret it cannot decode
-            raise ConfigError("webhook secret must be whsec_ followed by base64") from None
     return Settings(**kwargs)
 
 
@@ -128,29 +145,35 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    # Before anything else, uvicorn included: it puts back, and re-raises into, the handlers it finds.
+    with stop_on_signals() as stop:
+        import uvicorn
 
-    from .app import EVENT_LOOP, build_app
-    from .sandbox import Sandbox, load_startup_scenarios
+        from .app import EVENT_LOOP, build_app
+        from .sandbox import Sandbox, load_startup_scenarios
 
-    settings = resolve_settings(args)
-    files = settings.scenario_files()
-    sandbox = Sandbox(settings, load_startup_scenarios(settings))
-    app = build_app(sandbox=sandbox)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=(env("LOG_LEVEL") or "warning").lower(),
-        access_log=env("ACCESS_LOG") == "1",
-        timeout_graceful_shutdown=4,
-        lifespan="on",
-        loop=EVENT_LOOP,
-    )
-    server = uvicorn.Server(config)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(banner(settings, files, f"http://{host}:{settings.port}"), flush=True)
-    server.run()
+        settings = resolve_settings(args)
+        level = log_level()
+        files = settings.scenario_files()
+        sandbox = Sandbox(settings, load_startup_scenarios(settings))
+        app = build_app(sandbox=sandbox)
+        # Bound before the banner, so that it names the port really bound (`--port 0`) and a
+        # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
+        sock = listen(settings.host, settings.port)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=sock.getsockname()[1],
+            log_level=level,
+            access_log=bool(_env_flag("ACCESS_LOG")),
+            timeout_graceful_shutdown=4,
+            lifespan="on",
+            loop=EVENT_LOOP,
+        )
+        server = uvicorn.Server(config)
+        stop.server = server
+        print(banner(settings, files, url_for(sock)), flush=True)
+        server.run(sockets=[sock])
     return 0
 
 
@@ -177,22 +200,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line, exit 2, like every other configuration error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sohar-mock", description="A local sandbox of the Sohar Health API.")
+    p = _Parser(prog="sohar-mock", description="A local sandbox of the Sohar Health API.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the mock server")
     serve.add_argument("--host", help="interface to listen on (SOHAR_MOCK_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (SOHAR_MOCK_PORT; default 8080)")
+    serve.add_argument("--port", type=_flag_type(int), help="port, 0 for any free one (SOHAR_MOCK_PORT; default 8080)")
     serve.add_argument(
         "--scenarios", nargs="+", metavar="PATH", help="scenario files or folders (SOHAR_MOCK_SCENARIOS)"
     )
     serve.add_argument("--config", metavar="FILE", help="YAML config file (SOHAR_MOCK_CONFIG)")
     serve.add_argument(
-        "--latency", type=float, metavar="S", help="mock-clock seconds before each result (SOHAR_MOCK_LATENCY)"
+        "--latency",
+        type=_flag_type(float),
+        metavar="S",
+        help="mock-clock seconds before each result (SOHAR_MOCK_LATENCY)",
     )
-    serve.add_argument("--seed", type=int, metavar="N", help="make identifiers repeatable (SOHAR_MOCK_SEED)")
+    serve.add_argument(
+        "--seed", type=_flag_type(int), metavar="N", help="make identifiers repeatable (SOHAR_MOCK_SEED)"
+    )
     serve.add_argument(
         "--webhook-url", action="append", metavar="URL", help="subscribe URL to every event (SOHAR_MOCK_WEBHOOK_URL)"
     )
@@ -204,7 +239,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-verifications",
-        type=int,
+        type=_flag_type(int),
         metavar="N",
         help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
     )
@@ -223,10 +258,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=(env("LOG_LEVEL") or "warning").upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
+        logging.basicConfig(level=log_level().upper(), format="%(levelname)s %(name)s: %(message)s")
         return int(args.func(args))
-    except (ConfigError, ScenarioError) as exc:
+    except (ConfigError, ScenarioError, CannotListen) as exc:
         print(f"sohar-mock: {exc}", file=sys.stderr)
         return 2
 

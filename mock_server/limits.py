@@ -22,8 +22,13 @@ MAX_YAML_DEPTH = 32
 # A file's own nodes are bounded by its size (the request body limit, for uploads).
 MAX_YAML_ALIAS_NODES = 100_000
 
-# A duration anywhere (a scenario's delay/recoverAfter, --latency, one clock advance).
+# A duration anywhere (a scenario's delay/recoverAfter, --latency, tokenTtl, one clock advance).
 MAX_DURATION_SECONDS = 366 * DAY
 # How far the mock clock may run ahead of real time in all: a century keeps every date the
 # mock renders (MM/DD/YYYY, ISO 8601) far inside what calendars and datetime can hold.
 MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
+
+# A webhook signing secret is `whsec_` + base64 of a key this many bytes long: Svix's own bounds
+# (it generates 24-byte keys and refuses keys outside 24..75 bytes).
+MIN_WEBHOOK_KEY_BYTES = 24
+MAX_WEBHOOK_KEY_BYTES = 75

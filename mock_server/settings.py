@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +12,10 @@ from typing import Any
 import yaml
 
 from .domain.auth import ENVIRONMENTS, Credential
-from .limits import MAX_BODY_BYTES
+from .errors import InvalidRequest
+from .limits import DAY, MAX_BODY_BYTES, MAX_DURATION_SECONDS, MAX_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BYTES
 from .resources import default_scenarios_dir
+from .webhooks.endpoints import check_url
 
 DEFAULT_CREDENTIALS = (
     Credential("sandbox-client-id", "sandbox-client-secret", "sandbox"),
@@ -47,18 +51,97 @@ class Settings:
     # Past this many stored verifications the oldest finished ones are dropped (None: unbounded).
     max_verifications: int | None = None
 
+    def __post_init__(self) -> None:
+        # Checked here, not by the CLI, so that `Settings(...)` and `RunningMock(...)` refuse a
+        # bad value with the CLI's own message instead of failing later inside the server.
+        _check_host(self.host)
+        _check_port(self.port)
+        _check_latency(self.latency)
+        if self.seed is not None and not _is_int(self.seed):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        if not (_is_int(self.token_ttl) and 1 <= self.token_ttl <= MAX_DURATION_SECONDS):
+            raise ConfigError(
+                f"tokenTtl must be an integer from 1 to {MAX_DURATION_SECONDS} seconds"
+                f" ({MAX_DURATION_SECONDS // DAY} days), got {self.token_ttl!r}"
+            )
+        if self.max_verifications is not None and not (_is_int(self.max_verifications) and self.max_verifications > 0):
+            raise ConfigError(f"max verifications must be a positive integer, got {self.max_verifications!r}")
+        _check_webhook_urls(self.webhook_urls)
+        _check_webhook_secret(self.webhook_secret)
+
     def scenario_files(self) -> list[Path]:
         """Every scenario file to load, folders expanded to their *.yaml / *.yml files."""
         paths = self.scenario_paths or (default_scenarios_dir(),)
         files: list[Path] = []
         for path in paths:
-            if path.is_dir():
-                files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
-            elif path.exists():
-                files.append(path)
-            else:
-                raise ConfigError(f"scenario path {path} does not exist")
+            try:
+                if path.is_dir():
+                    files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+                elif path.exists():
+                    files.append(path)
+                else:
+                    raise ConfigError(f"scenario path {path} does not exist")
+            except OSError as exc:  # a folder that cannot be listed
+                raise ConfigError(f"scenario path {path}: {exc.strerror}") from None
         return files
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_host(host: object) -> None:
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"host must be a non-empty string, got {host!r}")
+
+
+def _check_port(port: object) -> None:
+    if not (isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= 65535):
+        raise ConfigError(f"port must be an integer from 0 to 65535, got {port!r}")
+
+
+def _check_latency(latency: object) -> None:
+    if latency is None:
+        return
+    if isinstance(latency, bool) or not isinstance(latency, int | float):
+        raise ConfigError(f"latency must be a number of seconds, got {latency!r}")
+    if latency < 0:
+        raise ConfigError(f"latency must not be negative, got {latency:g}")
+    if not math.isfinite(latency) or latency > MAX_DURATION_SECONDS:
+        raise ConfigError(
+            f"latency must be finite and at most {MAX_DURATION_SECONDS} seconds"
+            f" ({MAX_DURATION_SECONDS // DAY} days), got {latency:g}"
+        )
+
+
+def _check_webhook_urls(urls: object) -> None:
+    if isinstance(urls, str) or not isinstance(urls, tuple | list):
+        kind = "a string" if isinstance(urls, str) else repr(urls)
+        raise ConfigError(f"webhook URLs must be a list of URLs, got {kind}")
+    for url in urls:
+        try:
+            check_url(url)
+        except InvalidRequest:
+            raise ConfigError(f"webhook URL {url!r} is not an absolute http(s) URL") from None
+
+
+def _check_webhook_secret(secret: object) -> None:
+    """Svix's format: `whsec_`, then strict base64 (padded, standard alphabet) of a 24..75-byte key.
+
+    Anything else would either be refused by the `svix` library or, worse, accepted by it and
+    then verify nothing the receiver checks with the secret it was given.
+    """
+    key = b""
+    if isinstance(secret, str) and secret.startswith("whsec_"):
+        try:
+            key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except ValueError:  # binascii.Error: not strict base64; or not ASCII at all
+            key = b""
+    if not MIN_WEBHOOK_KEY_BYTES <= len(key) <= MAX_WEBHOOK_KEY_BYTES:
+        raise ConfigError(
+            f"webhook secret must be whsec_ followed by base64 of a {MIN_WEBHOOK_KEY_BYTES} to"
+            f" {MAX_WEBHOOK_KEY_BYTES} byte key, as Svix makes them (e.g. whsec_ and 32 base64 characters)"
+        )
 
 
 def env(name: str) -> str | None:
@@ -66,33 +149,73 @@ def env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+CONFIG_KEYS = (
+    "host",
+    "port",
+    "scenarios",
+    "latency",
+    "seed",
+    "credentials",
+    "tokenTtl",
+    "validateResponses",
+    "webhooks",
+    "freezeClock",
+    "maxVerifications",
+)
+WEBHOOK_KEYS = ("urls", "secret")
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
-    """The YAML config file (`--config`, `SOHAR_MOCK_CONFIG`); see README "Configuration"."""
+    """The YAML config file (`--config`, `SOHAR_MOCK_CONFIG`); see README "Configuration".
+
+    Shapes are checked here (values by `Settings`), and `scenarios` come back as paths resolved
+    from the file's own folder, so a config file works from wherever the mock is started.
+    """
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"config file {path}: not valid YAML{_where(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top level")
-    known = {
-        "host",
-        "port",
-        "scenarios",
-        "latency",
-        "seed",
-        "credentials",
-        "tokenTtl",
-        "validateResponses",
-        "webhooks",
-        "freezeClock",
-        "maxVerifications",
-    }
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"config file {path}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    _refuse_unknown(data, CONFIG_KEYS, f"config file {path}")
+    source = f"config file {path}"
+    scenarios = data.get("scenarios")
+    if scenarios is not None:
+        if not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios):
+            raise ConfigError(f"{source}: scenarios must be a list of paths, got {scenarios!r}")
+        data["scenarios"] = [path.parent / p for p in scenarios]
+    for key in ("validateResponses", "freezeClock"):
+        if data.get(key) is not None and not isinstance(data[key], bool):
+            raise ConfigError(f"{source}: {key} must be true or false, got {data[key]!r}")
+    webhooks = data.get("webhooks")
+    if webhooks is not None:
+        if not isinstance(webhooks, dict):
+            raise ConfigError(f"{source}: webhooks must be a mapping with urls and secret, got {webhooks!r}")
+        _refuse_unknown(webhooks, WEBHOOK_KEYS, f"{source}: webhooks")
+        urls = webhooks.get("urls")
+        if urls is not None and (not isinstance(urls, list) or not all(isinstance(u, str) for u in urls)):
+            raise ConfigError(f"{source}: webhooks.urls must be a list of URLs, got {urls!r}")
+        secret = webhooks.get("secret")
+        if secret is not None and not isinstance(secret, str):
+            raise ConfigError(f"{source}: webhooks.secret must be a string")
     return data
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    """` at line N: problem`, one line, from PyYAML's multi-line message."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        return f" at line {exc.problem_mark.line + 1}: {exc.problem}"
+    return f": {' '.join(str(exc).split())}"
+
+
+def _refuse_unknown(data: dict[Any, Any], known: tuple[str, ...], where: str) -> None:
+    unknown = sorted(str(key) for key in set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
 
 
 def credentials_from(raw: Any, source: str) -> tuple[Credential, ...]:
@@ -104,5 +227,9 @@ def credentials_from(raw: Any, source: str) -> tuple[Credential, ...]:
             raise ConfigError(f"{source}: credentials[{index}] needs clientId, clientSecret and environment")
         if item["environment"] not in ENVIRONMENTS:
             raise ConfigError(f"{source}: credentials[{index}].environment must be sandbox or production")
-        out.append(Credential(str(item["clientId"]), str(item["clientSecret"]), item["environment"]))
+        for key in ("clientId", "clientSecret"):
+            # Not str()-ed: `clientId: null` would otherwise become the credential "None".
+            if not isinstance(item[key], str) or not item[key]:
+                raise ConfigError(f"{source}: credentials[{index}].{key} must be a non-empty string")
+        out.append(Credential(item["clientId"], item["clientSecret"], item["environment"]))
     return tuple(out)

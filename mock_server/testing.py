@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from .app import EVENT_LOOP, build_app
+from .listening import listen, url_for
 from .sandbox import Sandbox
 from .settings import Settings
 
@@ -46,15 +47,24 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class RunningMock:
-    """A real uvicorn server in a background thread, on a loopback port."""
+    """A real uvicorn server in a background thread, on a loopback port.
+
+    The port is bound when the object is made (port 0 or the default 8080: any free one), so
+    `base_url` is right from the start and no other process can take the port before `start()`.
+    A port that cannot be bound raises `CannotListen` (a RuntimeError) naming it.
+    """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         settings = settings or Settings()
-        if settings.port in (0, 8080):
-            settings = replace(settings, port=free_port(settings.host))
-        self.settings = replace(settings, **overrides) if overrides else settings
-        self.sandbox = Sandbox(self.settings)
-        self.app = build_app(sandbox=self.sandbox)
+        settings = replace(settings, **overrides) if overrides else settings  # checked again: a bad value stops here
+        self._socket = listen(settings.host, 0 if settings.port in (0, 8080) else settings.port)
+        try:
+            self.settings = replace(settings, port=self._socket.getsockname()[1])
+            self.sandbox = Sandbox(self.settings)
+            self.app = build_app(sandbox=self.sandbox)
+        except BaseException:
+            self._socket.close()
+            raise
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app,
@@ -66,12 +76,14 @@ class RunningMock:
             )
         )
         self._thread: threading.Thread | None = None
-        self.base_url = f"http://{self.settings.host}:{self.settings.port}"
+        self.base_url = url_for(self._socket)
         self.admin_url = f"{self.base_url}/__admin"
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
 
     def start(self) -> RunningMock:
-        self._thread = threading.Thread(target=self._server.run, name="sohar-mock", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="sohar-mock", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
@@ -84,6 +96,7 @@ class RunningMock:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._socket.close()  # uvicorn closes it too; this covers a mock never started
         self.http.close()
 
     def __enter__(self) -> RunningMock:
@@ -116,10 +129,13 @@ class RunningApp:
     """Any ASGI app (a webhook consumer, a deliberately broken server) on a free loopback port."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
-        self.port = free_port(host)
-        self.url = f"http://{host}:{self.port}"
+        self._socket = listen(host, 0)
+        self.port = int(self._socket.getsockname()[1])
+        self.url = url_for(self._socket)
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, name="asgi-app", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="asgi-app", daemon=True
+        )
 
     def __enter__(self) -> RunningApp:
         self._thread.start()
@@ -133,6 +149,7 @@ class RunningApp:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._socket.close()
 
 
 @contextlib.contextmanager
