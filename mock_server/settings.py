@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from .bounded_yaml import YAMLProblem
+from .bounded_yaml import read as read_yaml
 from .domain.auth import ENVIRONMENTS, Credential
 from .errors import InvalidRequest
 from .limits import DAY, MAX_BODY_BYTES, MAX_DURATION_SECONDS, MAX_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BYTES
@@ -172,7 +174,9 @@ def load_config_file(path: Path) -> dict[str, Any]:
     from the file's own folder, so a config file works from wherever the mock is started.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8")).data or {}
+    except YAMLProblem as exc:
+        raise ConfigError(f"config file {path}: line {exc.line}: {exc.problem}") from None
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from mock_server.scenarios.yaml_reader import Loader, PurePythonLoader, YAMLProblem, read
+from mock_server.bounded_yaml import Loader, PurePythonLoader, YAMLProblem, read
 
 PARSERS = [Loader, PurePythonLoader]
 

@@ -119,3 +119,28 @@ def test_running_mock_on_ipv6_loopback() -> None:
     with RunningMock(host="::1") as mock:
         assert mock.base_url.startswith("http://[::1]:")
         assert mock.http.get("/__admin/health").status_code == 200
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (LAUGHS, "aliases"),
+        ("port: " + "[" * 200 + "]" * 200 + "\n", "nest deeper"),
+        ("port: !!binary aGVsbG8=\n", "the tag !!binary is not allowed"),
+        ("1: y\n", "line 1"),
+    ],
+)
+def test_a_config_file_is_read_within_the_yaml_bounds(tmp_path: Any, content: str, message: str) -> None:
+    from mock_server.settings import load_config_file
+
+    config = tmp_path / "mock.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=f"config file {config}") as raised:
+        load_config_file(config)
+    assert message in str(raised.value) and "\n" not in str(raised.value)

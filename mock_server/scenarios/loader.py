@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from ..bounded_yaml import Document, YAMLProblem, read
 from ..limits import DAY, MAX_DURATION_SECONDS
 from .dates import parse_date
 from .model import (
@@ -28,7 +29,6 @@ from .model import (
     Rule,
     ScenarioFile,
 )
-from .yaml_reader import Document, YAMLProblem, read
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
 _INELIGIBLE_REASONS = {"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}
@@ -114,7 +114,7 @@ def _yaml_exponent(text: str) -> str:
 
 def load_file(path: Path) -> ScenarioFile:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), None, f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -1,9 +1,9 @@
-"""Scenario YAML read in one bounded pass: parser events -> plain data, plus the node graph.
+"""YAML read in one bounded pass (scenario and config files): parser events -> plain data and lines.
 
 PyYAML's own composer recurses (libyaml's crashes the process past ~100 000 levels, the
 pure-Python one raises RecursionError past ~300) and its constructor builds whatever a tag
-names. This reader is one loop over the parser's events. It admits only what the scenario
-schema can check (text, numbers, booleans, null, lists, text-keyed mappings), and bounds as
+names. This reader is one loop over the parser's events. It admits only what a schema of
+plain data can check (text, numbers, booleans, null, lists, text-keyed mappings), and bounds as
 it goes the nesting (MAX_YAML_DEPTH) and how many nodes aliases add once expanded
 (MAX_YAML_ALIAS_NODES): each node's expanded size is known when it closes, so a
 billion-laughs file is refused after reading its few hundred bytes, in O(input) time.
@@ -21,12 +21,12 @@ from typing import Any
 
 import yaml
 
-from ..limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
+from .limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 
 _YAML = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null"))
 SEQ, MAP, MERGE = f"{_YAML}seq", f"{_YAML}map", f"{_YAML}merge"
-ALLOWED = "scenario files hold only text, numbers, booleans, null, lists and mappings"
+ALLOWED = "the file may hold only text, numbers, booleans, null, lists and mappings"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -48,7 +48,7 @@ class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mis
 
 
 class YAMLProblem(Exception):
-    """Content that is valid YAML but not a scenario's kind of data; `line` is 1-based."""
+    """Content that is valid YAML but not plain data, or past a bound; `line` is 1-based."""
 
     def __init__(self, line: int, problem: str) -> None:
         super().__init__(f"{line}: {problem}")
@@ -104,7 +104,7 @@ class _Open:
 
 
 def read(text: str, loader_class: type[yaml.SafeLoader] | type[Loader] = Loader) -> Document:
-    """Raise yaml.YAMLError for text that is not YAML, YAMLProblem for what a scenario cannot hold."""
+    """Raise yaml.YAMLError for text that is not YAML, YAMLProblem for what plain data cannot hold."""
     loader = loader_class(text)
     try:
         loader.get_event()  # stream start
@@ -115,7 +115,7 @@ def read(text: str, loader_class: type[yaml.SafeLoader] | type[Loader] = Loader)
         data = reader.document()
         loader.get_event()  # document end
         if not loader.check_event(yaml.StreamEndEvent):
-            raise YAMLProblem(_line(loader.get_event()), "a scenario file holds one YAML document, not several")
+            raise YAMLProblem(_line(loader.get_event()), "the file holds one YAML document, not several")
         return Document(data, reader.lines)
     finally:
         loader.dispose()
