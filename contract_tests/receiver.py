@@ -77,7 +77,7 @@ def _handler(inbox: _Inbox) -> type[BaseHTTPRequestHandler]:
             index, error = _verify(inbox, body, headers)
             try:
                 parsed: Any = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 parsed = None
             item = Received(body, headers, parsed, index is not None, error, time.time(), index)
             with inbox.changed:
