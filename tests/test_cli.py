@@ -399,3 +399,13 @@ def test_sigterm_during_a_hanging_delivery_still_stops_the_server() -> None:
     assert "Traceback" not in output
     noun = "message" if left == 1 else "messages"
     assert f"stopped with {left} webhook {noun} undelivered (1 attempt cancelled in flight)" in output
+
+
+@pytest.mark.parametrize(("args", "env"), [(("--freeze-clock",), {}), ((), {"SOHAR_MOCK_FREEZE_CLOCK": "1"})])
+def test_freeze_clock_from_the_flag_or_the_environment(args: tuple[str, ...], env: dict[str, str]) -> None:
+    with serve(*args, env=env) as (base, _):
+        clock = httpx.get(f"{base}/__admin/clock").json()
+        assert clock["frozen"] is True
+        moved = httpx.post(f"{base}/__admin/clock/advance", json={"seconds": 2.5}).json()
+        assert moved["nowUnix"] == clock["nowUnix"] + 2.5
+        assert httpx.get(f"{base}/__admin/clock").json()["nowUnix"] == moved["nowUnix"]

@@ -3,7 +3,6 @@ frozen mode, and resets that win over an advance under way."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from conftest import request_for
 from receiver import Reply, receiving
 
 from mock_server.limits import MAX_CLOCK_OFFSET_SECONDS, MAX_DURATION_SECONDS
-from mock_server.testing import RunningMock, free_port
+from mock_server.testing import RunningMock
 
 
 def create(mock: RunningMock, member_id: str = "00000000") -> str:
@@ -127,32 +126,6 @@ def test_a_reset_during_an_advance_wins_and_nothing_it_dropped_is_sent() -> None
         assert mock.advance(86_400)["settled"] is True
         assert len(receiver.deliveries) == 1
         assert mock.http.get("/__admin/webhooks/deliveries").json()["count"] == 0
-
-
-def test_serve_freeze_clock_flag() -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "serve", "--freeze-clock", "--port", str(port)],
-        env={k: v for k, v in os.environ.items() if not k.startswith("SOHAR_MOCK_")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            for _ in range(400):
-                try:
-                    clock = client.get("/__admin/clock").json()
-                    break
-                except httpx.TransportError:
-                    threading.Event().wait(0.05)
-            else:
-                raise AssertionError("the mock did not start")
-            assert clock["frozen"] is True
-            moved = client.post("/__admin/clock/advance", json={"seconds": 2.5}).json()
-            assert moved["nowUnix"] == pytest.approx(clock["nowUnix"] + 2.5, abs=1e-6)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_pytest_fixture_can_freeze_the_clock(tmp_path: Path) -> None:
