@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 import yaml
+from conformance import responses_conform, validating_mock
 from openapi_schema_validator import OAS30Validator
 
 from mock_server.testing import DOCUMENTED_MEMBER, RunningMock
+
+__all__ = ["responses_conform"]  # autouse: every test is checked against the mocks it used
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
@@ -32,7 +35,7 @@ def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) ->
 @pytest.fixture(scope="session")
 def live() -> Iterator[RunningMock]:
     """The real server on a loopback port, shared by a session; reset by `mock`."""
-    with RunningMock(validate_responses=True) as running:
+    with validating_mock() as running:
         yield running
 
 

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conformance import validating_mock
 from schemathesis.auths import GLOBAL_AUTH_STORAGE
 
 from contract_tests import checks, server, suite_hooks
@@ -45,7 +46,7 @@ def sohar_contract(
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[RunningMock]:
-    with RunningMock(validate_responses=True) as mock:
+    with validating_mock() as mock:
         yield mock
 
 

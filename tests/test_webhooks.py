@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from conformance import validating_mock
 from conftest import ADMIN_SPEC, assert_conforms, request_for
 from receiver import Receiver, Reply, receiving
 from svix.webhooks import Webhook, WebhookVerificationError
@@ -29,7 +30,7 @@ def hook_receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
     """A mock whose start-up configuration subscribes the receiver to every event."""
-    with RunningMock(webhook_urls=(hook_receiver.url,), validate_responses=True) as running:
+    with validating_mock(webhook_urls=(hook_receiver.url,)) as running:
         yield running
 
 
