@@ -112,7 +112,18 @@ def test_production_credentials_resolve_the_same_way(mock: RunningMock) -> None:
     assert create_and_get(mock, request_for("10000000"), "production")["status"] == "error.member.id"
 
 
-def test_benefits_are_coherent(mock: RunningMock) -> None:
+def mock_today(mock: RunningMock) -> date:
+    """The mock's today: the UTC date of its clock, whatever this machine's time zone or date."""
+    return datetime.fromisoformat(mock.http.get("/__admin/clock").json()["now"]).date()
+
+
+# 200 days ahead, dates relative to the mock's today lie outside the plans around the real today.
+CLOCK_AHEAD = [pytest.param(0, id="clock-now"), pytest.param(200 * 24 * 3600, id="clock-200-days-ahead")]
+
+
+@pytest.mark.parametrize("ahead", CLOCK_AHEAD)
+def test_benefits_are_coherent(mock: RunningMock, ahead: int) -> None:
+    mock.advance(ahead)
     body = create_and_get(mock, request_for())
     for benefit in body["benefits"]:
         for part in ("deductible", "outOfPocket"):
@@ -121,12 +132,14 @@ def test_benefits_are_coherent(mock: RunningMock) -> None:
     assert by_network["oon"]["coinsurance"] >= by_network["inn"]["coinsurance"]
     start = datetime.strptime(body["plan"]["startDate"], "%m/%d/%Y").date()
     end = datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date()
-    assert start <= date.today() <= end
+    assert start <= mock_today(mock) <= end
     for name in (body["patient"]["firstName"], body["patient"]["lastName"], body["group"]["name"]):
         assert name == name.upper()
 
 
-def test_inactive_member_plan_ended_before_today(mock: RunningMock) -> None:
+@pytest.mark.parametrize("ahead", CLOCK_AHEAD)
+def test_inactive_member_plan_ended_before_today(mock: RunningMock, ahead: int) -> None:
+    mock.advance(ahead)
     body = create_and_get(mock, request_for("00000001"))
-    assert datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date() < date.today()
+    assert datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date() < mock_today(mock)
     assert body["benefits"] == []
