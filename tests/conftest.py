@@ -18,6 +18,11 @@ SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
 ADMIN_SPEC = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text())
 
 JOHN_DOE = DOCUMENTED_MEMBER
+# The mock clock is real time plus an offset, so it keeps running while a test works. A check
+# that something has NOT happened yet (a token still valid, a retry not yet due) leaves at least
+# this much mock time before it could: longer than any test may run (pytest-timeout stops one
+# at 120 s), so no slow or busy machine can close the gap.
+OUTLASTS_ANY_TEST = 300
 
 
 def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
