@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ OUTLASTS_ANY_TEST = 300
 def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
     body = {**JOHN_DOE, "patient": {**JOHN_DOE["patient"], "memberId": member_id, **patient}}
     return body
+
+
+def milliseconds(iso: str) -> int:
+    """A time the mock rendered (ISO 8601, to the millisecond) as whole milliseconds: gaps compare exactly."""
+    return round(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) -> None:
