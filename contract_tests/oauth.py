@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -28,10 +29,19 @@ class Credentials:
 
 
 class TokenSource:
-    def __init__(self, base_url: str, credentials: Credentials, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self._timeout = timeout
+        # Seconds from any origin; a test hands in a clock it moves, so refreshes do not wait on real time.
+        self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -39,9 +49,9 @@ class TokenSource:
 
     def token(self) -> str:
         with self._lock:
-            if self._token is None or time.monotonic() >= self._refresh_at:
+            if self._token is None or self._clock() >= self._refresh_at:
                 self._token, lifetime = self._fetch()
-                self._refresh_at = time.monotonic() + max(lifetime - REFRESH_MARGIN_SECONDS, lifetime / 2)
+                self._refresh_at = self._clock() + max(lifetime - REFRESH_MARGIN_SECONDS, lifetime / 2)
                 self.fetched += 1
             return self._token
 

@@ -1,25 +1,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conformance import responses_conform, validating_mock
 from openapi_schema_validator import OAS30Validator
 
 from mock_server.testing import DOCUMENTED_MEMBER, RunningMock
+
+__all__ = ["responses_conform"]  # autouse: every test is checked against the mocks it used
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
 ADMIN_SPEC = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text())
 
 JOHN_DOE = DOCUMENTED_MEMBER
+# The mock clock is real time plus an offset, so it keeps running while a test works. A check
+# that something has NOT happened yet (a token still valid, a retry not yet due) leaves at least
+# this much mock time before it could: longer than any test may run (pytest-timeout stops one
+# at 120 s), so no slow or busy machine can close the gap.
+OUTLASTS_ANY_TEST = 300
 
 
 def request_for(member_id: str = "00000000", **patient: str) -> dict[str, Any]:
     body = {**JOHN_DOE, "patient": {**JOHN_DOE["patient"], "memberId": member_id, **patient}}
     return body
+
+
+def milliseconds(iso: str) -> int:
+    """A time the mock rendered (ISO 8601, to the millisecond) as whole milliseconds: gaps compare exactly."""
+    return round(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) -> None:
@@ -32,7 +46,7 @@ def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) ->
 @pytest.fixture(scope="session")
 def live() -> Iterator[RunningMock]:
     """The real server on a loopback port, shared by a session; reset by `mock`."""
-    with RunningMock(validate_responses=True) as running:
+    with validating_mock() as running:
         yield running
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_conforms, request_for
+from conftest import OUTLASTS_ANY_TEST, assert_conforms, request_for
 
 from mock_server.testing import PRODUCTION_CREDENTIALS, SANDBOX_CREDENTIALS, RunningMock
 
@@ -72,9 +72,9 @@ def test_tampered_token_is_403(mock: RunningMock) -> None:
 def test_token_expires_after_an_hour_of_mock_clock(mock: RunningMock) -> None:
     headers = mock.headers()
     assert mock.http.get("/v1/payers", headers=headers).status_code == 200
-    mock.advance(3599)
+    mock.advance(3600 - OUTLASTS_ANY_TEST)
     assert mock.http.get("/v1/payers", headers=headers).status_code == 200
-    mock.advance(1)
+    mock.advance(OUTLASTS_ANY_TEST)
     expired = mock.http.get("/v1/payers", headers=headers)
     assert expired.status_code == 403 and expired.json() == FORBIDDEN
     assert mock.http.get("/v1/payers", headers=mock.headers()).status_code == 200

@@ -124,7 +124,19 @@ def test_json_report(capsys: pytest.CaptureFixture[str], exercised: RunningMock)
     assert data["missingErrors"] == []
 
 
+# The slow payer's 5 s outage runs on a mock clock that also moves in real time: a client that
+# reads it back after its other work may find it over. This outage outlasts any test.
+HOUR_LONG_OUTAGE = """\
+name: hour-long-outage
+rules:
+  - name: payer-outage-for-an-hour
+    match: {patient.memberId: "30000000"}
+    outcome: {status: pending, recoverAfter: 3600, then: {status: roster}}
+"""
+
+
 def test_a_client_that_saw_everything_passes(capsys: pytest.CaptureFixture[str], mock: RunningMock) -> None:
+    assert mock.http.post("/__admin/scenarios", content=HOUR_LONG_OUTAGE.encode()).status_code == 201
     headers = mock.headers()
     ids = [
         mock.http.post("/v2/verifications", json=request_for(member), headers=headers).json()["verificationId"]

@@ -55,6 +55,7 @@ def test_admin_forces_an_outcome(sohar_mock):
 
 def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
     verification_id = create(sohar_mock, "00000000")
+    sohar_mock.wait_for_webhook(verification_id, status="complete.eligible")  # arrived: the failure lists it
     try:
         sohar_mock.wait_for_webhook(verification_id, status="error.payer", timeout=0.5)
     except AssertionError as exc:
@@ -85,7 +86,8 @@ def test_a_user_suite_needs_only_the_fixture(tmp_path: Path) -> None:
 
 def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text(
-        "[pytest]\nsohar_mock_latency = 30\nsohar_mock_seed = 4\nsohar_mock_scenarios = team.yaml\n"
+        # An hour of latency: still pending however slowly the check runs, until the clock is advanced.
+        "[pytest]\nsohar_mock_latency = 3600\nsohar_mock_seed = 4\nsohar_mock_scenarios = team.yaml\n"
     )
     (tmp_path / "team.yaml").write_text(
         "name: team\nrules:\n  - name: always-npi\n    match: {patient.memberId: '77777777'}\n"
@@ -103,7 +105,7 @@ def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
                 headers = {"Authorization": f"Bearer {token['access_token']}"}
                 vid = httpx.post(f"{sohar_mock.base_url}/v2/verifications", json=body, headers=headers).json()
                 assert sohar_mock.admin.verification(vid["verificationId"])["status"] == "pending"
-                sohar_mock.advance(30)
+                sohar_mock.advance(3600)
                 assert sohar_mock.wait_for_webhook(vid["verificationId"]).status == "complete.eligible"
 
             def test_team_scenarios_load_after_the_defaults(sohar_mock):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +17,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from conformance import validating_mock
 from schemathesis.auths import GLOBAL_AUTH_STORAGE
 
 from contract_tests import checks, server, suite_hooks
-from contract_tests.oauth import Credentials, TokenError, TokenSource
+from contract_tests.oauth import REFRESH_MARGIN_SECONDS, Credentials, TokenError, TokenSource
 from mock_server.app import build_app
 from mock_server.settings import Settings
 from mock_server.testing import RunningApp, RunningMock
@@ -45,7 +45,7 @@ def sohar_contract(
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[RunningMock]:
-    with RunningMock(validate_responses=True) as mock:
+    with validating_mock() as mock:
         yield mock
 
 
@@ -236,14 +236,37 @@ def test_only_positive_creates_are_pointed_at_real_payers() -> None:
         assert untouched.body == before
 
 
-def test_tokens_are_refreshed_before_they_expire() -> None:
+class ManualClock:
+    """A client's clock that moves only when the test says, so no refresh waits on real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_tokens_are_refreshed_a_minute_before_they_expire(target: RunningMock) -> None:
+    clock = ManualClock()
+    tokens = TokenSource(target.base_url, Credentials("sandbox-client-id", "sandbox-client-secret"), clock=clock)
+    first = tokens.token()
+    assert tokens.token() == first
+    clock.now = 3600 - REFRESH_MARGIN_SECONDS - 0.001
+    assert tokens.token() == first and tokens.fetched == 1
+    clock.now = 3600 - REFRESH_MARGIN_SECONDS
+    second = tokens.token()
+    assert second != first and tokens.fetched == 2
+    assert target.http.get("/v1/payers", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    with pytest.raises(TokenError, match="answered 403"):
+        TokenSource(target.base_url, Credentials("sandbox-client-id", "wrong")).token()
+
+
+def test_short_lived_tokens_are_refreshed_half_way() -> None:
+    clock = ManualClock()
     with RunningMock(token_ttl=2) as mock:
-        tokens = TokenSource(mock.base_url, Credentials("sandbox-client-id", "sandbox-client-secret"))
+        tokens = TokenSource(mock.base_url, Credentials("sandbox-client-id", "sandbox-client-secret"), clock=clock)
         first = tokens.token()
-        assert tokens.token() == first
-        time.sleep(1.1)  # past half the 2 s lifetime: a new token is due
-        second = tokens.token()
-        assert second != first and tokens.fetched == 2
-        assert mock.http.get("/v1/payers", headers={"Authorization": f"Bearer {second}"}).status_code == 200
-        with pytest.raises(TokenError, match="answered 403"):
-            TokenSource(mock.base_url, Credentials("sandbox-client-id", "wrong")).token()
+        clock.now = 0.999
+        assert tokens.token() == first and tokens.fetched == 1
+        clock.now = 1.0  # half the 2 s lifetime: a minute's margin would be longer than the token
+        assert tokens.token() != first and tokens.fetched == 2

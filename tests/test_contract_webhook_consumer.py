@@ -39,6 +39,12 @@ def results(output: str) -> dict[str, dict[str, Any]]:
 
 
 REJECT_CASES = {case.name for case in consumer_check.build_cases(SECRET) if case.expect == consumer_check.REJECT}
+# Names only at collection: a case signs its timestamps when built, so it is built when it runs.
+CASE_NAMES = [case.name for case in consumer_check.build_cases(SECRET)]
+
+
+def case_named(name: str) -> consumer_check.Case:
+    return next(case for case in consumer_check.build_cases(SECRET) if case.name == name)
 
 
 def test_the_issue_s_case_list_is_covered() -> None:
@@ -62,9 +68,10 @@ def test_the_issue_s_case_list_is_covered() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("case", consumer_check.build_cases(SECRET), ids=lambda case: case.name)
-def test_each_case_is_what_it_claims_for_the_official_verifier(case: consumer_check.Case) -> None:
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_each_case_is_what_it_claims_for_the_official_verifier(name: str) -> None:
     # The checker's expectation table must agree with svix itself on every delivery it sends.
+    case = case_named(name)
     webhook = Webhook(SECRET)
     for delivery in case.deliveries:
         try:

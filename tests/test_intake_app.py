@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,11 +146,24 @@ def test_eligible_patient_carries_the_benefits_fetched_from_get_verification(flo
     assert any(b["networkStatus"] == "inn" for b in verification["benefits"])
 
 
+# The sandbox's slow payer recovers after 5 s of a mock clock that also runs in real time, less
+# than the app's webhook round trip may take on a busy machine; this outage lasts an hour.
+HOUR_LONG_OUTAGE = """\
+name: hour-long-outage
+rules:
+  - name: payer-outage-for-an-hour
+    match: {patient.memberId: "30000000", patient.state: "NY"}
+    outcome: {status: pending, recoverAfter: 3600, then: {status: roster}}
+"""
+
+
 def test_slow_payer_waits_then_is_routed_once_the_payer_answers(flow: Flow) -> None:
-    verification_id = submit(flow, "30000000")
+    loaded = flow.mock.http.post("/__admin/scenarios", content=HOUR_LONG_OUTAGE.encode())
+    assert loaded.status_code == 201, loaded.text
+    verification_id = submit(flow, "30000000", state="NY")
     record = settled(flow, verification_id, unsettled=("submitted",))
     assert (record["status"], record["route"]) == ("pending", "waiting")
-    flow.mock.advance(5)  # answers once the due deliveries are done
+    flow.mock.advance(3600)  # answers once the due deliveries are done
     record = settled(flow, verification_id)
     assert (record["status"], record["route"]) == ("complete.eligible", "schedule-consultation")
     events = [d["event"] for d in deliveries(flow, verification_id)]
@@ -173,6 +186,7 @@ def test_a_replayed_delivery_is_acknowledged_and_changes_nothing(flow: Flow) -> 
 
 
 def signed(body: bytes, secret: str = DEFAULT_WEBHOOK_SECRET, age: float = 0, msg_id: str = "msg_1") -> dict[str, str]:
+    """Svix headers signed now: built when a test runs, never at collection, or they go stale."""
     sent = datetime.now(UTC) - timedelta(seconds=age)
     return {
         "svix-id": msg_id,
@@ -188,16 +202,18 @@ FORGED = json.dumps(
 
 
 @pytest.mark.parametrize(
-    "headers",
+    "make_headers",
     [
-        pytest.param({"content-type": "application/json"}, id="unsigned"),
-        pytest.param(signed(FORGED, secret="whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldCE="), id="other-secret"),
-        pytest.param(signed(FORGED, age=600), id="ten-minutes-old"),
-        pytest.param(signed(FORGED.replace(b'"x"', b'"y"')), id="body-changed-after-signing"),
+        pytest.param(lambda: {"content-type": "application/json"}, id="unsigned"),
+        pytest.param(
+            lambda: signed(FORGED, secret="whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldCE="), id="other-secret"
+        ),
+        pytest.param(lambda: signed(FORGED, age=600), id="ten-minutes-old"),
+        pytest.param(lambda: signed(FORGED.replace(b'"x"', b'"y"')), id="body-changed-after-signing"),
     ],
 )
-def test_forged_or_stale_deliveries_are_rejected(flow: Flow, headers: dict[str, str]) -> None:
-    response = flow.app.post("/webhooks", content=FORGED, headers=headers)
+def test_forged_or_stale_deliveries_are_rejected(flow: Flow, make_headers: Callable[[], dict[str, str]]) -> None:
+    response = flow.app.post("/webhooks", content=FORGED, headers=make_headers())
     assert response.status_code == 400
     assert flow.app.get("/patients/forged-1").status_code == 404
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from conftest import assert_conforms, request_for
+from conftest import assert_conforms, milliseconds, request_for
 
 from mock_server.testing import RunningMock
 
@@ -84,15 +84,17 @@ def test_pending_then_eligible_once_the_payer_recovers(mock: RunningMock) -> Non
     created = mock.http.post("/v2/verifications", json=request_for("30000000"), headers=headers).json()
     url = f"/v2/verifications/{created['verificationId']}"
     first = mock.http.get(url, headers=headers).json()
-    assert first["status"] == "pending"
+    assert first["status"] == "pending"  # the payer's outage lasts 5 s of mock clock
     assert_conforms("FullVerificationV2Response", first)
-    mock.advance(4)
-    assert mock.http.get(url, headers=headers).json()["status"] == "pending"
-    mock.advance(1)
+    mock.advance(5)
     final = mock.http.get(url, headers=headers).json()
     assert final["status"] == "complete.eligible"
     assert final["benefits"]
     assert_conforms("FullVerificationV2Response", final)
+    # Not a moment early. The mock clock also runs by itself, so this is read from the times the
+    # mock recorded, not from a "still pending at 4 s" that a slow test would see resolved.
+    summary = mock.http.get(f"/__admin/verifications/{created['verificationId']}").json()
+    assert milliseconds(summary["updated"]) - milliseconds(summary["created"]) >= 5000
 
 
 def test_unknown_payer_is_rejected_at_create(mock: RunningMock) -> None:
@@ -112,7 +114,18 @@ def test_production_credentials_resolve_the_same_way(mock: RunningMock) -> None:
     assert create_and_get(mock, request_for("10000000"), "production")["status"] == "error.member.id"
 
 
-def test_benefits_are_coherent(mock: RunningMock) -> None:
+def mock_today(mock: RunningMock) -> date:
+    """The mock's today: the UTC date of its clock, whatever this machine's time zone or date."""
+    return datetime.fromisoformat(mock.http.get("/__admin/clock").json()["now"]).date()
+
+
+# 200 days ahead, dates relative to the mock's today lie outside the plans around the real today.
+CLOCK_AHEAD = [pytest.param(0, id="clock-now"), pytest.param(200 * 24 * 3600, id="clock-200-days-ahead")]
+
+
+@pytest.mark.parametrize("ahead", CLOCK_AHEAD)
+def test_benefits_are_coherent(mock: RunningMock, ahead: int) -> None:
+    mock.advance(ahead)
     body = create_and_get(mock, request_for())
     for benefit in body["benefits"]:
         for part in ("deductible", "outOfPocket"):
@@ -121,12 +134,14 @@ def test_benefits_are_coherent(mock: RunningMock) -> None:
     assert by_network["oon"]["coinsurance"] >= by_network["inn"]["coinsurance"]
     start = datetime.strptime(body["plan"]["startDate"], "%m/%d/%Y").date()
     end = datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date()
-    assert start <= date.today() <= end
+    assert start <= mock_today(mock) <= end
     for name in (body["patient"]["firstName"], body["patient"]["lastName"], body["group"]["name"]):
         assert name == name.upper()
 
 
-def test_inactive_member_plan_ended_before_today(mock: RunningMock) -> None:
+@pytest.mark.parametrize("ahead", CLOCK_AHEAD)
+def test_inactive_member_plan_ended_before_today(mock: RunningMock, ahead: int) -> None:
+    mock.advance(ahead)
     body = create_and_get(mock, request_for("00000001"))
-    assert datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date() < date.today()
+    assert datetime.strptime(body["plan"]["endDate"], "%m/%d/%Y").date() < mock_today(mock)
     assert body["benefits"] == []
