@@ -46,7 +46,7 @@ def assert_conforms(schema_name: str, body: Any, spec: dict[str, Any] = SPEC) ->
 @pytest.fixture(scope="session")
 def live() -> Iterator[RunningMock]:
     """The real server on a loopback port, shared by a session; reset by `mock`."""
-    with validating_mock() as running:
+    with validating_mock(freeze_clock=True) as running:
         yield running
 
 

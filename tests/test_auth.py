@@ -70,14 +70,26 @@ def test_tampered_token_is_403(mock: RunningMock) -> None:
 
 
 def test_token_expires_after_an_hour_of_mock_clock(mock: RunningMock) -> None:
+    # The shared mock's clock is frozen: only these advances move it, so the edge is exact.
     headers = mock.headers()
     assert mock.http.get("/v1/payers", headers=headers).status_code == 200
-    mock.advance(3600 - OUTLASTS_ANY_TEST)
+    mock.advance(3599.99)
     assert mock.http.get("/v1/payers", headers=headers).status_code == 200
-    mock.advance(OUTLASTS_ANY_TEST)
+    mock.advance(0.01)
     expired = mock.http.get("/v1/payers", headers=headers)
     assert expired.status_code == 403 and expired.json() == FORBIDDEN
     assert mock.http.get("/v1/payers", headers=mock.headers()).status_code == 200
+
+
+def test_token_expiry_on_a_running_clock_leaves_room_for_a_slow_test() -> None:
+    # Real time moves the clock here too: the still-valid check leaves more mock time than any
+    # test may run, and the expired one comes after the hour whatever the machine's speed.
+    with RunningMock() as running:
+        headers = running.headers()
+        running.advance(3600 - OUTLASTS_ANY_TEST)
+        assert running.http.get("/v1/payers", headers=headers).status_code == 200
+        running.advance(OUTLASTS_ANY_TEST)
+        assert running.http.get("/v1/payers", headers=headers).status_code == 403
 
 
 @pytest.mark.parametrize(("creator", "reader"), [("sandbox", "production"), ("production", "sandbox")])

@@ -32,7 +32,7 @@ def hook_receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
     """A mock whose start-up configuration subscribes the receiver to every event."""
-    with validating_mock(webhook_urls=(hook_receiver.url,)) as running:
+    with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass
 
 from ..clock import Clock
@@ -65,7 +66,9 @@ class TokenIssuer:
         credential = self._by_id.get(client_id)
         if credential is None or not hmac.compare_digest(_utf8(credential.client_secret), _utf8(client_secret)):
             raise Unauthorized()
-        expires_at = int(self._clock.now()) + self._ttl
+        # To the millisecond (never rounded up): a token lives `expires_in` seconds, not up to a
+        # second less as whole seconds made it, nor a hair more.
+        expires_at = f"{math.floor((self._clock.now() + self._ttl) * 1000) / 1000:.3f}"
         claims = f"{credential.environment}|{client_id}|{expires_at}|{self._ids.token(12)}"
         body = _b64(claims.encode())
         return IssuedToken(f"{body}.{self._sign(body)}", self._ttl)
