@@ -26,6 +26,7 @@ from .limits import MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH
 _YAML = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = (f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null"))
 SEQ, MAP, MERGE = f"{_YAML}seq", f"{_YAML}map", f"{_YAML}merge"
+TOO_DEEP = f"lists and mappings nest deeper than {MAX_YAML_DEPTH} levels (the limit)"
 ALLOWED = "the file may hold only text, numbers, booleans, null, lists and mappings"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -105,6 +106,17 @@ class _Open:
 
 def read(text: str, loader_class: type[yaml.SafeLoader] | type[Loader] = Loader) -> Document:
     """Raise yaml.YAMLError for text that is not YAML, YAMLProblem for what plain data cannot hold."""
+    try:
+        return _read(text, loader_class)
+    except yaml.MarkedYAMLError as exc:
+        # Newer PyYAML and libyaml builds stop flow nesting at 1000 levels in the scanner, which
+        # reads ahead of the events this reader counts: the same bound passed, said the same way.
+        if "maximum nesting depth" in (exc.problem or "") and exc.problem_mark is not None:
+            raise YAMLProblem(exc.problem_mark.line + 1, TOO_DEEP) from None
+        raise
+
+
+def _read(text: str, loader_class: type[yaml.SafeLoader] | type[Loader]) -> Document:
     loader = loader_class(text)
     try:
         loader.get_event()  # stream start
@@ -235,7 +247,7 @@ class _Reader:
     def _open(self, event: Any, mapping: bool) -> None:
         line = _line(event)
         if len(self.stack) >= MAX_YAML_DEPTH:
-            raise self._problem(line, f"lists and mappings nest deeper than {MAX_YAML_DEPTH} levels (the limit)")
+            raise self._problem(line, TOO_DEEP)
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.loader.resolve(yaml.MappingNode if mapping else yaml.SequenceNode, None, event.implicit)

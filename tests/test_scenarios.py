@@ -365,13 +365,29 @@ def test_a_message_does_not_echo_a_whole_file() -> None:
     assert len(str(caught.value)) < 400
 
 
+def test_nesting_past_what_the_yaml_parser_allows_is_the_same_one_line_error(tmp_path: Path) -> None:
+    # Some PyYAML/libyaml builds refuse 1000 levels of flow nesting in their scanner, before this
+    # loader's own count of 32 is reached: the file is refused the same way with either.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", "--scenarios", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"{bad}:1: " in result.stderr and "nest deeper than 32 levels (the limit)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
         ("name: !!binary aGVsbG8=\n", ":1: name: the tag !!binary is not allowed"),
         ("name: !!python/object/apply:os.system [echo]\n", ":1: name: the tag !!python/object/apply:os.system"),
         ("name: x\n1: y\n", ":2: the key '1' is read as a number"),
-        ("[" * 100_000 + "]" * 100_000, ":1: 0.0.0"),
+        ("[" * 40 + "]" * 40, ":1: " + ".".join(["0"] * 32) + ": lists and mappings nest deeper"),
         (billion_laughs(), ":7: profiles.f.0: aliases expand the file by more than 100,000 nodes"),
         (RULE % "99999999999999999999999", ":3: rules.0.outcome.delay: 99999999999999999999999 seconds is longer"),
     ],
