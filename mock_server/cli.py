@@ -38,13 +38,21 @@ def _env_list(name: str) -> list[str] | None:
 _KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number"}
 
 
+def _convert(value: str, kind: type[int] | type[float]) -> Any:
+    """`value` as `kind`; ValueError worded for both flags and environment variables."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"must be {_KIND_NAMES[kind]}, got {value!r}") from None
+
+
 def _number(value: str | None, kind: type[int] | type[float], name: str) -> Any:
     if value is None:
         return None
     try:
-        return kind(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be {_KIND_NAMES[kind]}, got {value!r}") from None
+        return _convert(value, kind)
+    except ValueError as exc:
+        raise ConfigError(f"{name} {exc}") from None
 
 
 def _env_flag(name: str) -> bool | None:
@@ -71,9 +79,9 @@ def _flag_type(kind: type[int] | type[float]) -> Callable[[str], Any]:
 
     def convert(value: str) -> Any:
         try:
-            return kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {_KIND_NAMES[kind]}, got {value!r}") from None
+            return _convert(value, kind)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
 

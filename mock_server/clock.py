@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from .limits import MAX_CLOCK_OFFSET_SECONDS
+from .limits import DAY, MAX_CLOCK_OFFSET_SECONDS
 
 log = logging.getLogger("sohar_mock.clock")
 
@@ -75,7 +75,7 @@ class Clock:
         room = MAX_CLOCK_OFFSET_SECONDS - self._offset
         if seconds > room:
             raise ClockRangeError(
-                f"the mock clock runs at most {MAX_CLOCK_OFFSET_SECONDS} s ({MAX_CLOCK_OFFSET_SECONDS // 86_400} days)"
+                f"the mock clock runs at most {MAX_CLOCK_OFFSET_SECONDS} s ({MAX_CLOCK_OFFSET_SECONDS // DAY} days)"
                 f" ahead of real time; it is {self._offset:g} s ahead, so it can move {max(room, 0):g} s more"
             )
 
@@ -94,7 +94,7 @@ class Clock:
         # Computed once per UTC day, not per call, and one object per day: every resolved
         # verification keeps the day it was reached.
         now = self.now()
-        day_number = int(now // 86_400)
+        day_number = int(now // DAY)
         if day_number != self._day_number:
             self._day_number = day_number
             self._today = datetime.fromtimestamp(now, UTC).date()

@@ -7,7 +7,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -88,7 +88,7 @@ class Settings:
         return files
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -98,7 +98,7 @@ def _check_host(host: object) -> None:
 
 
 def _check_port(port: object) -> None:
-    if not (isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= 65535):
+    if not (_is_int(port) and 0 <= port <= 65535):
         raise ConfigError(f"port must be an integer from 0 to 65535, got {port!r}")
 
 
@@ -185,8 +185,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: not valid YAML{_where(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping at the top level")
-    _refuse_unknown(data, CONFIG_KEYS, f"config file {path}")
     source = f"config file {path}"
+    _refuse_unknown(data, CONFIG_KEYS, source)
     scenarios = data.get("scenarios")
     if scenarios is not None:
         if not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios):

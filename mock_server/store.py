@@ -74,8 +74,7 @@ class CappedMemoryStore(MemoryStore):
     of status: the finished ones wait in the order they finished, both orders are linked lists."""
 
     def __init__(self, cap: int) -> None:
-        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-            raise ValueError(f"max verifications must be a positive integer, got {cap!r}")
+        # `cap` comes checked: Settings refuses anything but a positive integer.
         super().__init__()
         self.cap = cap
         self._items = OrderedDict()
