@@ -145,7 +145,7 @@ class SoharMock:
     @property
     def contract_violations(self) -> list[str]:
         """Responses of the mock that broke its own contract (checked on every response)."""
-        return list(self._mock.sandbox.contract_violations)
+        return list(self._mock.core.contract_violations)
 
     def wait_for_webhook(
         self,

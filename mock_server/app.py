@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,15 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import admin
-from .api import sohar, webhooks
-from .api.http import SoharJSONResponse, error_response
+from .api import admin, sohar, webhook_management
+from .api.responses import SoharJSONResponse, error_response
+from .core import MockCore
 from .errors import MethodNotAllowed, NotFound, SoharError
-from .journal import record_unrouted
-from .sandbox import Sandbox
+from .journal import violation
 from .settings import Settings
-from .webhooks import DeliveryJournal
-from .webhooks.messages import SENDING
 
 log = logging.getLogger("sohar_mock.app")
 
@@ -35,18 +31,18 @@ class YAMLResponse(Response):
     media_type = "application/yaml"
 
 
-def _spec_routes(sandbox: Sandbox) -> list[BaseRoute]:
+def _spec_routes(core: MockCore) -> list[BaseRoute]:
     async def sohar_yaml(request: Request) -> Response:
-        return YAMLResponse(sandbox.contract.text)
+        return YAMLResponse(core.contract.text)
 
     async def sohar_json(request: Request) -> Response:
-        return Response(sandbox.contract.json_text, media_type="application/json")
+        return Response(core.contract.json_text, media_type="application/json")
 
     async def admin_yaml(request: Request) -> Response:
-        return YAMLResponse(sandbox.admin_contract.text)
+        return YAMLResponse(core.admin_contract.text)
 
     async def admin_json(request: Request) -> Response:
-        return Response(sandbox.admin_contract.json_text, media_type="application/json")
+        return Response(core.admin_contract.json_text, media_type="application/json")
 
     return [
         Route("/openapi.yaml", sohar_yaml, methods=["GET"]),
@@ -56,9 +52,29 @@ def _spec_routes(sandbox: Sandbox) -> list[BaseRoute]:
     ]
 
 
+def record_unrouted(core: MockCore, method: str, path: str, status_code: int) -> None:
+    """A request to a path or method outside Sohar's API: journaled, it broke the spec by definition."""
+    if path.startswith("/__admin"):
+        return  # the control plane is not the API under test
+    if status_code == 405:
+        found = violation("route", "method", None, f"{method} is not an operation of {path}")
+    else:
+        found = violation("route", "path", None, f"no Sohar operation at {path}")
+    core.journal.record(
+        at=core.clock.now(),
+        method=method,
+        path=path,
+        operation_id=None,
+        status_code=status_code,
+        environment=None,
+        error_param=None,
+        violation=found,
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    record_unrouted(request.app.state.sandbox, request.method, request.url.path, exc.status_code)
+    record_unrouted(request.app.state.core, request.method, request.url.path, exc.status_code)
     if exc.status_code == 405:
         allow = (exc.headers or {}).get("Allow", "")
         return error_response(MethodNotAllowed(detail=allow))
@@ -78,49 +94,21 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return SoharJSONResponse({"error": "api_error"}, status_code=500)
 
 
-def unfinished_deliveries(journal: DeliveryJournal) -> tuple[int, int]:
-    """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
-    undelivered = in_flight = 0
-    for message in journal:
-        if not message.finished:
-            undelivered += 1
-            in_flight += message.state == SENDING
-    return undelivered, in_flight
-
-
-def _undelivered_phrase(undelivered: int, in_flight: int) -> str:
-    phrase = f"{undelivered} webhook message{'' if undelivered == 1 else 's'} undelivered"
-    if in_flight:
-        phrase += f" ({in_flight} attempt{'' if in_flight == 1 else 's'} cancelled in flight)"
-    return phrase
-
-
-def build_app(settings: Settings | None = None, sandbox: Sandbox | None = None) -> Starlette:
-    sandbox = sandbox or Sandbox(settings or Settings())
+def build_app(settings: Settings | None = None, core: MockCore | None = None) -> Starlette:
+    core = core or MockCore(settings or Settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runner = asyncio.create_task(sandbox.scheduler.run_forever(), name="sohar-mock-clock")
-        for hook in sandbox.startup_hooks:
-            await hook()
+        await core.start()
         try:
             yield
         finally:
-            undelivered, in_flight = unfinished_deliveries(sandbox.webhooks.journal)
-            runner.cancel()
-            await sandbox.scheduler.cancel_started()
-            for hook in sandbox.shutdown_hooks:
-                await hook()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-            if undelivered:
-                # State lives in memory only: say what a stop throws away instead of dropping it silently.
-                log.warning("stopped with %s", _undelivered_phrase(undelivered, in_flight))
+            await core.stop()
 
     app = Starlette(
-        routes=[*_spec_routes(sandbox), *sohar.routes(sandbox), *webhooks.routes(sandbox), *admin.routes(sandbox)],
+        routes=[*_spec_routes(core), *sohar.routes(core), *webhook_management.routes(core), *admin.routes(core)],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,
     )
-    app.state.sandbox = sandbox
+    app.state.core = core
     return app

@@ -158,13 +158,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .app import EVENT_LOOP, build_app
-        from .sandbox import Sandbox, load_startup_scenarios
+        from .core import MockCore, load_startup_scenarios
 
         settings = resolve_settings(args)
         level = log_level()
         files = settings.scenario_files()
-        sandbox = Sandbox(settings, load_startup_scenarios(settings))
-        app = build_app(sandbox=sandbox)
+        core = MockCore(settings, load_startup_scenarios(settings))
+        app = build_app(core=core)
         # Bound before the banner, so that it names the port really bound (`--port 0`) and a
         # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
         sock = listen(settings.host, settings.port)

@@ -12,16 +12,8 @@ not a broken request.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from .domain.auth import ENVIRONMENTS
-from .errors import InvalidRequest, MalformedBody, PayloadTooLarge, Unauthorized
-from .spec import SchemaViolation
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
+from typing import Any
 
 # Long enough for a schema message about one field; a whole echoed body is cut.
 MAX_MESSAGE_CHARS = 300
@@ -107,80 +99,3 @@ class RequestJournal:
     def clear(self) -> None:
         self._records.clear()
         self._seq = 0
-
-
-def violation_for(stage: str, error: Exception, operation_id: str, had_authorization: bool) -> Violation | None:
-    """The contract rule a failed request broke, given the pipeline stage that stopped it; None for data errors."""
-    if isinstance(error, SchemaViolation):
-        return violation("schema", error.rule, error.param, f"{error.param}: {error.detail}")
-    if isinstance(error, PayloadTooLarge):
-        return violation("size", "maxBodyBytes", "body", "the body is larger than the 1 MiB the mock accepts")
-    if isinstance(error, Unauthorized):
-        if stage == "auth":
-            if not had_authorization:
-                return violation("auth", "security", "Authorization", "no Authorization header (a bearer token)")
-            return violation(
-                "auth", "security", "Authorization", "the bearer token was not accepted (malformed, forged or expired)"
-            )
-        if operation_id == "getToken":
-            return violation("auth", "credentials", None, "client_id/client_secret not accepted")
-        return violation("auth", "environment", None, "these credentials may not use this operation")
-    if isinstance(error, MalformedBody):
-        return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
-    if isinstance(error, InvalidRequest) and stage == "body":
-        return violation("body", "json", error.param, "the body is not valid JSON")
-    return None
-
-
-def record_unrouted(sandbox: Sandbox, method: str, path: str, status_code: int) -> None:
-    """A request to a path or method outside Sohar's API: journaled, it broke the spec by definition."""
-    if path.startswith("/__admin"):
-        return  # the control plane is not the API under test
-    if status_code == 405:
-        found = violation("route", "method", None, f"{method} is not an operation of {path}")
-    else:
-        found = violation("route", "path", None, f"no Sohar operation at {path}")
-    sandbox.journal.record(
-        at=sandbox.clock.now(),
-        method=method,
-        path=path,
-        operation_id=None,
-        status_code=status_code,
-        environment=None,
-        error_param=None,
-        violation=found,
-    )
-
-
-_BOOLEANS = {"true": True, "false": False}
-
-
-def environment_filter(query: Mapping[str, str]) -> str | None:
-    """The `environment` a listing is filtered by; a typo would otherwise list nothing, silently."""
-    environment = query.get("environment")
-    if environment is not None and environment not in ENVIRONMENTS:
-        raise InvalidRequest("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
-    return environment
-
-
-def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str, Any]:
-    """`GET /__admin/requests`: the records that match every filter given, oldest first."""
-    conforms = query.get("conforms")
-    if conforms is not None and conforms not in _BOOLEANS:
-        raise InvalidRequest("conforms", "conforms must be true or false")
-    since = query.get("since")
-    if since is not None and not since.isdigit():
-        raise InvalidRequest("since", "since must be a journal sequence number (a non-negative integer)")
-    wanted = {
-        "operation_id": query.get("operationId"),
-        "client_id": query.get("clientId"),
-        "environment": environment_filter(query),
-    }
-    records = [
-        r
-        for r in journal.records()
-        if all(value is None or getattr(r, field) == value for field, value in wanted.items())
-        and (conforms is None or r.conforms is _BOOLEANS[conforms])
-        and (since is None or r.seq > int(since))
-    ]
-    return {"requests": [r.to_api() for r in records], "count": len(records), "dropped": journal.dropped}

@@ -19,8 +19,8 @@ import httpx
 import uvicorn
 
 from .app import EVENT_LOOP, build_app
+from .core import MockCore
 from .listening import listen, url_for
-from .sandbox import Sandbox
 from .settings import Settings
 
 SANDBOX_CREDENTIALS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
@@ -60,8 +60,8 @@ class RunningMock:
         self._socket = listen(settings.host, 0 if settings.port in (0, 8080) else settings.port)
         try:
             self.settings = replace(settings, port=self._socket.getsockname()[1])
-            self.sandbox = Sandbox(self.settings)
-            self.app = build_app(sandbox=self.sandbox)
+            self.core = MockCore(self.settings)
+            self.app = build_app(core=self.core)
         except BaseException:
             self._socket.close()
             raise

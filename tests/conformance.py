@@ -1,7 +1,7 @@
 """The mock's responses conform to its own contract, checked after every test.
 
 A mock started with `validate_responses=True` validates each response it sends and keeps
-what broke the contract in `sandbox.contract_violations`, a list that only grows (a reset
+what broke the contract in `core.contract_violations`, a list that only grows (a reset
 keeps it). Mocks started with `validating_mock` are watched: after each test the autouse
 fixture `responses_conform` fails the test whose requests added violations, listing them,
 whatever the order tests run in and whichever test ran first.
@@ -25,7 +25,7 @@ _WATCHED: dict[RunningMock, int] = {}
 def unreported(mock: RunningMock) -> list[str]:
     """Violations the mock recorded since they were last looked at; marks them seen."""
     seen = _WATCHED.get(mock, 0)
-    violations = mock.sandbox.contract_violations[seen:]
+    violations = mock.core.contract_violations[seen:]
     _WATCHED[mock] = seen + len(violations)
     return list(violations)
 

@@ -65,7 +65,7 @@ def admin_mock() -> Iterator[RunningMock]:
         # After the run (a teardown, so test order cannot matter): the mock still answers,
         # broke none of Sohar's contract, and the run reached past the 404s and the 400s.
         assert mock.http.get("/__admin/health").json()["status"] == "ok"
-    assert mock.sandbox.contract_violations == []
+    assert mock.core.contract_violations == []
     if ANSWERED:
         assert {
             ("POST /__admin/verifications/{verificationId}/status", 200),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from conftest import JOHN_DOE, assert_conforms
 
-from mock_server.api.http import SoharJSONResponse
+from mock_server.api.responses import SoharJSONResponse
 from mock_server.limits import MAX_JSON_DEPTH
 from mock_server.testing import RunningMock
 

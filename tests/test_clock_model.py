@@ -172,7 +172,7 @@ def model_mock(receiver: SwitchableReceiver, tmp_path_factory: pytest.TempPathFa
     )
     with RunningMock(settings) as mock:
         yield mock
-    assert mock.sandbox.contract_violations == []
+    assert mock.core.contract_violations == []
 
 
 def test_the_mock_follows_its_model(model_mock: RunningMock, receiver: SwitchableReceiver) -> None:

@@ -96,7 +96,7 @@ def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp
     assert {("createVerification", 201), ("getVerification", 200)} <= answered
     # The Sohar-aware check was exercised: requests without a token got Sohar's 403.
     assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
-    assert target.sandbox.contract_violations == []
+    assert target.core.contract_violations == []
     assert not (ROOT / ".schemathesis").exists()
     # The run's auth provider and hooks are gone: nothing leaks into later schemathesis use in-process.
     assert not GLOBAL_AUTH_STORAGE.is_defined

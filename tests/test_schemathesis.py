@@ -54,7 +54,7 @@ def management_mock() -> Iterator[RunningMock]:
     since no verification is ever created on it, no event fires and nothing is sent to them."""
     with validating_mock(seed=2) as mock:  # seeded: resets replay the same ids
         yield mock
-    assert mock.sandbox.webhooks.journal.select() == []
+    assert mock.core.webhooks.journal.select() == []
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_webhook_management_links(management_mock: RunningMock, management_schem
     workflow = sohar_workflow(management_mock, management_schema)
     workflow.run(settings=STATEFUL)
     assert {("POST /v1/webhooks", 201), ("POST /v1/webhooks/{endpointId}/events", 201)} <= workflow.answered
-    assert management_mock.sandbox.contract_violations == []
+    assert management_mock.core.contract_violations == []
 
 
 def test_create_then_get_through_openapi_links(live: RunningMock) -> None:

@@ -17,8 +17,8 @@ from conftest import ADMIN_SPEC, assert_conforms, request_for
 from receiver import receiving
 
 from mock_server.domain.lifecycle import PENDING
-from mock_server.domain.verifications import Verification, VerificationRequest
-from mock_server.store import FREEZE_EVERY, CappedMemoryStore
+from mock_server.domain.records import Verification, VerificationRequest
+from mock_server.domain.store import FREEZE_EVERY, CappedMemoryStore
 from mock_server.testing import RunningMock, free_port
 
 # The slow payer's trigger stays pending for a day of mock time: no test runs that long.

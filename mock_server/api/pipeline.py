@@ -8,16 +8,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..contract import SchemaViolation
+from ..core import MockCore
 from ..domain.auth import Principal
-from ..errors import SoharError
-from ..journal import violation_for
-from ..sandbox import Sandbox
-from .http import SoharJSONResponse, error_response, read_json
+from ..errors import InvalidRequest, MalformedBody, PayloadTooLarge, SoharError, Unauthorized
+from ..journal import Violation, violation
+from .responses import SoharJSONResponse, error_response, read_json
 
 log = logging.getLogger("sohar_mock.api")
 
@@ -39,47 +41,80 @@ class Result:
     verification_status: str | None = None
 
 
-Handler = Callable[[Sandbox, Call], Awaitable[Result]]
+class Stage(Enum):
+    """The step of the pipeline a request reached; a failure's stage names the rule it broke."""
+
+    AUTH = "auth"
+    BODY = "body"
+    SCHEMA = "schema"
+    OPERATION = "operation"
+
+
+def violation_for(stage: Stage, error: Exception, operation_id: str, had_authorization: bool) -> Violation | None:
+    """The contract rule a failed request broke, given the pipeline stage that stopped it; None for data errors."""
+    if isinstance(error, SchemaViolation):
+        return violation("schema", error.rule, error.param, f"{error.param}: {error.detail}")
+    if isinstance(error, PayloadTooLarge):
+        return violation("size", "maxBodyBytes", "body", "the body is larger than the 1 MiB the mock accepts")
+    if isinstance(error, Unauthorized):
+        if stage is Stage.AUTH:
+            if not had_authorization:
+                return violation("auth", "security", "Authorization", "no Authorization header (a bearer token)")
+            return violation(
+                "auth", "security", "Authorization", "the bearer token was not accepted (malformed, forged or expired)"
+            )
+        if operation_id == "getToken":
+            return violation("auth", "credentials", None, "client_id/client_secret not accepted")
+        return violation("auth", "environment", None, "these credentials may not use this operation")
+    if isinstance(error, MalformedBody):
+        return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
+    if isinstance(error, InvalidRequest) and stage is Stage.BODY:
+        return violation("body", "json", error.param, "the body is not valid JSON")
+    return None
+
+
+
+Handler = Callable[[MockCore, Call], Awaitable[Result]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Operation:
     """A Sohar operation bound to its handler; `endpoint` is what a Route calls."""
 
-    def __init__(self, sandbox: Sandbox, operation_id: str, handler: Handler, *, auth: bool, body: bool) -> None:
-        self.sandbox = sandbox
+    def __init__(self, core: MockCore, operation_id: str, handler: Handler, *, auth: bool, body: bool) -> None:
+        self.core = core
         self.operation_id = operation_id
         self.handler = handler
         self.auth = auth
         self.body = body
 
     async def endpoint(self, request: Request) -> Response:
-        sandbox = self.sandbox
-        settings = sandbox.settings
+        core = self.core
+        settings = core.settings
         principal: Principal | None = None
         result: Result | None = None
         error: SoharError | None = None
         # Which step stopped a failed request tells the journal which contract rule it broke.
-        stage = "auth"
+        stage = Stage.AUTH
         try:
             if self.auth:
-                principal = sandbox.tokens.authenticate(request.headers.get("authorization"))
+                principal = core.tokens.authenticate(request.headers.get("authorization"))
             payload = None
-            stage = "body"
+            stage = Stage.BODY
             if self.body:
                 payload = await read_json(request, settings.max_body_bytes)
-                stage = "schema"
+                stage = Stage.SCHEMA
                 if settings.validate_requests:
-                    sandbox.contract.check_request(self.operation_id, payload)
-            stage = "operation"
+                    core.contract.check_request(self.operation_id, payload)
+            stage = Stage.OPERATION
             # Work that came due on the mock clock lands before we read state.
-            sandbox.scheduler.run_due()
-            result = await self.handler(sandbox, Call(request, principal, payload))
+            core.scheduler.run_due()
+            result = await self.handler(core, Call(request, principal, payload))
         except SoharError as exc:
             error = exc
         status_code = result.status_code if result else error.status_code  # type: ignore[union-attr]
-        sandbox.journal.record(
-            at=sandbox.clock.now(),
+        core.journal.record(
+            at=core.clock.now(),
             method=request.method,
             # The scope's own path: `request.url` would parse a whole URL to read it back.
             path=request.scope["path"],
@@ -99,8 +134,8 @@ class Operation:
             return error_response(error)
         assert result is not None
         if settings.validate_responses:
-            problems = sandbox.contract.response_errors(self.operation_id, result.status_code, result.body)
+            problems = core.contract.response_errors(self.operation_id, result.status_code, result.body)
             if problems:
                 log.error("response of %s breaks the contract: %s", self.operation_id, "; ".join(problems))
-                sandbox.contract_violations.extend(problems)
+                core.contract_violations.extend(problems)
         return SoharJSONResponse(result.body, status_code=result.status_code)

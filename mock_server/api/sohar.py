@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from ..core import MockCore
 from ..domain.lifecycle import public_status
+from ..domain.records import VerificationRequest
 from ..domain.render import verification_body
-from ..domain.verifications import VerificationRequest
 from ..errors import InvalidRequest, NotFound
-from ..sandbox import Sandbox
 from .pipeline import Call, Endpoint, Handler, Operation, Result
 
 
@@ -19,47 +19,47 @@ def _require_object(body: object) -> dict:
     return body
 
 
-async def get_token(sandbox: Sandbox, call: Call) -> Result:
+async def get_token(core: MockCore, call: Call) -> Result:
     body = _require_object(call.body)
     for field in ("client_id", "client_secret"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise InvalidRequest(field)
-    token = sandbox.tokens.get_token(body["client_id"], body["client_secret"])
+    token = core.tokens.get_token(body["client_id"], body["client_secret"])
     return Result(200, {"access_token": token.access_token, "token_type": "Bearer", "expires_in": token.expires_in})
 
 
-async def get_payers(sandbox: Sandbox, call: Call) -> Result:
-    return Result(200, [payer.to_api() for payer in sandbox.scenarios.payers.values()])
+async def get_payers(core: MockCore, call: Call) -> Result:
+    return Result(200, [payer.to_api() for payer in core.scenarios.current.payers.values()])
 
 
-async def get_payer(sandbox: Sandbox, call: Call) -> Result:
-    payer = sandbox.scenarios.find_payer(call.request.path_params["payerId"])
+async def get_payer(core: MockCore, call: Call) -> Result:
+    payer = core.scenarios.current.find_payer(call.request.path_params["payerId"])
     if payer is None:
         raise NotFound()
     return Result(200, payer.to_api())
 
 
-async def create_verification(sandbox: Sandbox, call: Call) -> Result:
+async def create_verification(core: MockCore, call: Call) -> Result:
     try:
         request = VerificationRequest.from_body(_require_object(call.body))
     except (KeyError, TypeError, AttributeError):
         raise InvalidRequest("body") from None
     assert call.principal is not None
-    verification = sandbox.verifications.create_verification(call.principal, request)
+    verification = core.verifications.create_verification(call.principal, request)
     return Result(201, {"verificationId": verification.verification_id, "id": request.id})
 
 
-async def get_verification(sandbox: Sandbox, call: Call) -> Result:
+async def get_verification(core: MockCore, call: Call) -> Result:
     assert call.principal is not None
-    verification = sandbox.verifications.get_verification(call.principal, call.request.path_params["verificationId"])
-    payer = sandbox.scenarios.find_payer(verification.request.payer_id)
+    verification = core.verifications.get_verification(call.principal, call.request.path_params["verificationId"])
+    payer = core.scenarios.current.find_payer(verification.request.payer_id)
     body = verification_body(verification, payer.payer_name if payer else None)
     return Result(200, body, verification_status=public_status(verification.status))
 
 
-def routes(sandbox: Sandbox) -> list[Route]:
+def routes(core: MockCore) -> list[Route]:
     def op(operation_id: str, handler: Handler, *, auth: bool = True, body: bool = False) -> Endpoint:
-        return Operation(sandbox, operation_id, handler, auth=auth, body=body).endpoint
+        return Operation(core, operation_id, handler, auth=auth, body=body).endpoint
 
     return [
         Route("/oauth/token", op("getToken", get_token, auth=False, body=True), methods=["POST"]),

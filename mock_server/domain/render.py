@@ -9,7 +9,7 @@ from typing import Any
 from ..scenarios.dates import resolve_date
 from ..scenarios.model import Member
 from .lifecycle import public_status
-from .verifications import Verification, VerificationRequest
+from .records import Verification, VerificationRequest
 
 
 def iso_millis(timestamp: float) -> str:

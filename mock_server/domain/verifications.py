@@ -2,101 +2,23 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any
-
-from ..clock import Scheduler, Timer
+from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
 from ..scenarios import PENDING as SCENARIO_PENDING
-from ..scenarios import Outcome, Resolution, ScenarioSet
+from ..scenarios import Outcome, Resolution, ScenarioRegistry, ScenarioSet
 from .auth import Principal
 from .events import EventBus, VerificationEvent
-from .lifecycle import FINAL, PENDING, PROCESSING, STATUS_REASONS, STATUSES, can_transition, event_name
-
-if TYPE_CHECKING:
-    from ..store import VerificationStore
-
-_intern = sys.intern
-
-
-@dataclass(frozen=True, slots=True)
-class VerificationRequest:
-    """A validated Create Verification body, kept compact: 100 000 of them must fit."""
-
-    first_name: str
-    last_name: str
-    date_of_birth: str
-    state: str
-    member_id: str
-    payer_id: str
-    place_of_service_code: str
-    specialty_code: str
-    id: str | None = None
-    subscriber: tuple[str | None, str | None, str | None] | None = None
-
-    @classmethod
-    def from_body(cls, body: dict[str, Any]) -> VerificationRequest:
-        patient = body["patient"]
-        sub = body.get("subscriber")
-        return cls(
-            first_name=patient["firstName"],
-            last_name=patient["lastName"],
-            date_of_birth=patient["dateOfBirth"],
-            state=_intern(patient["state"]),
-            member_id=patient["memberId"],
-            payer_id=_intern(body["payerId"]),
-            place_of_service_code=_intern(body["placeOfServiceCode"]),
-            specialty_code=_intern(body["specialtyCode"]),
-            id=body.get("id"),
-            subscriber=(sub.get("firstName"), sub.get("lastName"), sub.get("dateOfBirth")) if sub else None,
-        )
-
-    def fields(self, environment: str) -> dict[str, str | None]:
-        """The request as dotted paths, the vocabulary scenario rules match on."""
-        sub = self.subscriber or (None, None, None)
-        return {
-            "environment": environment,
-            "payerId": self.payer_id,
-            "placeOfServiceCode": self.place_of_service_code,
-            "specialtyCode": self.specialty_code,
-            "id": self.id,
-            "patient.firstName": self.first_name,
-            "patient.lastName": self.last_name,
-            "patient.dateOfBirth": self.date_of_birth,
-            "patient.state": self.state,
-            "patient.memberId": self.member_id,
-            "subscriber.firstName": sub[0],
-            "subscriber.lastName": sub[1],
-            "subscriber.dateOfBirth": sub[2],
-        }
-
-
-@dataclass(slots=True)
-class Verification:
-    verification_id: str
-    environment: str
-    client_id: str
-    created: float
-    request: VerificationRequest
-    status: str = PROCESSING
-    status_reason: str | None = None
-    resolution: Resolution | None = None
-    # The day a result was reached: relative plan dates render against it, so they hold still.
-    resolved_on: date | None = None
-    updated: float = 0.0
-    rule: str | None = None
-    timer: Timer | None = None
+from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
+from .records import Verification, VerificationRequest
+from .store import VerificationStore
 
 
 class VerificationBackend:
     def __init__(
         self,
         store: VerificationStore,
-        scenarios: Callable[[], ScenarioSet],
+        scenarios: ScenarioRegistry,
         scheduler: Scheduler,
         events: EventBus,
         ids: IdSource,
@@ -113,7 +35,7 @@ class VerificationBackend:
     # -- Sohar operations -------------------------------------------------------------
 
     def create_verification(self, principal: Principal, request: VerificationRequest) -> Verification:
-        scenarios = self._scenarios()
+        scenarios = self._scenarios.current
         if scenarios.find_payer(request.payer_id) is None:
             raise InvalidRequest("payerId")
         now = self._clock.now()
@@ -165,7 +87,7 @@ class VerificationBackend:
         if verification.timer is not None:
             verification.timer.cancel()
             verification.timer = None
-        scenarios = self._scenarios()
+        scenarios = self._scenarios.current
         if status == PENDING:
             self._transition(verification, PENDING, None, None, force=True)
             return verification
@@ -184,7 +106,7 @@ class VerificationBackend:
 
     def _advance(self, verification: Verification, outcome: Outcome) -> None:
         verification.timer = None
-        scenarios = self._scenarios()
+        scenarios = self._scenarios.current
         if outcome.status == SCENARIO_PENDING:
             self._transition(verification, PENDING, None, None)
             recover = outcome.recover_after

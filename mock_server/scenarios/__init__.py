@@ -2,6 +2,7 @@
 
 from .loader import ScenarioError, load_file, load_text
 from .model import PENDING, ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
+from .registry import ScenarioRegistry
 from .resolver import Decision, Resolution, ScenarioSet, fold_name
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Rule",
     "ScenarioError",
     "ScenarioFile",
+    "ScenarioRegistry",
     "ScenarioSet",
     "fold_name",
     "load_file",

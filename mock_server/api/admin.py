@@ -5,27 +5,28 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import __version__
-from .api.http import SoharJSONResponse, read_body
-from .api.json_input import parse_json
-from .clock import AdvanceInterrupted, ClockRangeError
-from .domain.lifecycle import public_status
-from .domain.render import iso_millis, verification_body
-from .errors import Conflict, InvalidRequest, NotFound, SoharError
-from .journal import environment_filter, journal_page
-from .limits import DAY, MAX_DURATION_SECONDS
-from .sandbox import Sandbox
-from .scenarios import ScenarioError, load_text
-from .webhooks.messages import STATES as MESSAGE_STATES
+from .. import __version__
+from ..clock import AdvanceInterrupted, ClockRangeError
+from ..core import MockCore
+from ..domain.auth import ENVIRONMENTS
+from ..domain.lifecycle import public_status
+from ..domain.render import iso_millis, verification_body
+from ..errors import Conflict, InvalidRequest, NotFound, SoharError
+from ..journal import RequestJournal
+from ..limits import DAY, MAX_DURATION_SECONDS
+from ..scenarios import ScenarioError, load_text
+from ..webhooks.messages import STATES as MESSAGE_STATES
+from .json_input import parse_json
+from .responses import SoharJSONResponse, read_body
 
-AdminHandler = Callable[[Sandbox, Request], Awaitable[Response]]
+AdminHandler = Callable[[MockCore, Request], Awaitable[Response]]
 
 
 def admin_error(error: SoharError) -> SoharJSONResponse:
@@ -35,18 +36,18 @@ def admin_error(error: SoharError) -> SoharJSONResponse:
     return SoharJSONResponse(body, status_code=error.status_code)
 
 
-def _endpoint(sandbox: Sandbox, handlers: dict[str, AdminHandler]) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(core: MockCore, handlers: dict[str, AdminHandler]) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
-            return await handlers["GET" if request.method == "HEAD" else request.method](sandbox, request)
+            return await handlers["GET" if request.method == "HEAD" else request.method](core, request)
         except SoharError as exc:
             return admin_error(exc)
 
     return endpoint
 
 
-async def _json_object(sandbox: Sandbox, request: Request) -> dict[str, Any]:
-    raw = await read_body(request, sandbox.settings.max_body_bytes)
+async def _json_object(core: MockCore, request: Request) -> dict[str, Any]:
+    raw = await read_body(request, core.settings.max_body_bytes)
     if not raw.strip():
         return {}
     body = parse_json(raw)
@@ -55,17 +56,51 @@ async def _json_object(sandbox: Sandbox, request: Request) -> dict[str, Any]:
     return body
 
 
-def clock_state(sandbox: Sandbox) -> dict[str, Any]:
-    now = sandbox.clock.now()
+_BOOLEANS = {"true": True, "false": False}
+
+
+def environment_filter(query: Mapping[str, str]) -> str | None:
+    """The `environment` a listing is filtered by; a typo would otherwise list nothing, silently."""
+    environment = query.get("environment")
+    if environment is not None and environment not in ENVIRONMENTS:
+        raise InvalidRequest("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    return environment
+
+
+def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str, Any]:
+    """`GET /__admin/requests`: the records that match every filter given, oldest first."""
+    conforms = query.get("conforms")
+    if conforms is not None and conforms not in _BOOLEANS:
+        raise InvalidRequest("conforms", "conforms must be true or false")
+    since = query.get("since")
+    if since is not None and not since.isdigit():
+        raise InvalidRequest("since", "since must be a journal sequence number (a non-negative integer)")
+    wanted = {
+        "operation_id": query.get("operationId"),
+        "client_id": query.get("clientId"),
+        "environment": environment_filter(query),
+    }
+    records = [
+        r
+        for r in journal.records()
+        if all(value is None or getattr(r, field) == value for field, value in wanted.items())
+        and (conforms is None or r.conforms is _BOOLEANS[conforms])
+        and (since is None or r.seq > int(since))
+    ]
+    return {"requests": [r.to_api() for r in records], "count": len(records), "dropped": journal.dropped}
+
+
+def clock_state(core: MockCore) -> dict[str, Any]:
+    now = core.clock.now()
     return {
         "now": iso_millis(now),
         "nowUnix": now,
-        "offsetSeconds": sandbox.clock.offset,
-        "frozen": sandbox.clock.frozen,
+        "offsetSeconds": core.clock.offset,
+        "frozen": core.clock.frozen,
     }
 
 
-def verification_summary(sandbox: Sandbox, verification: Any) -> dict[str, Any]:
+def verification_summary(core: MockCore, verification: Any) -> dict[str, Any]:
     return {
         "verificationId": verification.verification_id,
         "id": verification.request.id,
@@ -84,31 +119,31 @@ def verification_summary(sandbox: Sandbox, verification: Any) -> dict[str, Any]:
 _STARTED = time.monotonic()
 
 
-async def health(sandbox: Sandbox, request: Request) -> Response:
+async def health(core: MockCore, request: Request) -> Response:
     return SoharJSONResponse(
         {
             "status": "ok",
             "version": __version__,
             "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
-            "verifications": len(sandbox.store),
-            "maxVerifications": sandbox.settings.max_verifications,
-            "clock": clock_state(sandbox),
-            "contractViolations": len(sandbox.contract_violations),
+            "verifications": len(core.store),
+            "maxVerifications": core.settings.max_verifications,
+            "clock": clock_state(core),
+            "contractViolations": len(core.contract_violations),
         }
     )
 
 
-async def reset(sandbox: Sandbox, request: Request) -> Response:
-    sandbox.reset()
-    return SoharJSONResponse({"status": "reset", "clock": clock_state(sandbox)})
+async def reset(core: MockCore, request: Request) -> Response:
+    core.reset()
+    return SoharJSONResponse({"status": "reset", "clock": clock_state(core)})
 
 
-async def get_clock(sandbox: Sandbox, request: Request) -> Response:
-    return SoharJSONResponse(clock_state(sandbox))
+async def get_clock(core: MockCore, request: Request) -> Response:
+    return SoharJSONResponse(clock_state(core))
 
 
-async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
-    body = await _json_object(sandbox, request)
+async def advance_clock(core: MockCore, request: Request) -> Response:
+    body = await _json_object(core, request)
     seconds = body.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
         raise InvalidRequest("seconds", "seconds must be a number")
@@ -117,31 +152,31 @@ async def advance_clock(sandbox: Sandbox, request: Request) -> Response:
             "seconds", f"seconds must be between 0 and {MAX_DURATION_SECONDS} ({MAX_DURATION_SECONDS // DAY} days)"
         )
     try:
-        settled = await sandbox.scheduler.advance(seconds, timeout=sandbox.settings.webhook_timeout + 5)
+        settled = await core.scheduler.advance(seconds, timeout=core.settings.webhook_timeout + 5)
     except ClockRangeError as exc:
         raise InvalidRequest("seconds", str(exc)) from None
     except AdvanceInterrupted as exc:
         raise Conflict("seconds", str(exc)) from None
-    return SoharJSONResponse({**clock_state(sandbox), "settled": settled})
+    return SoharJSONResponse({**clock_state(core), "settled": settled})
 
 
-async def list_verifications(sandbox: Sandbox, request: Request) -> Response:
-    sandbox.scheduler.run_due()
+async def list_verifications(core: MockCore, request: Request) -> Response:
+    core.scheduler.run_due()
     status = request.query_params.get("status")
     environment = environment_filter(request.query_params)
     items = [
-        verification_summary(sandbox, v)
-        for v in sandbox.store
+        verification_summary(core, v)
+        for v in core.store
         if (status is None or public_status(v.status) == status)
         and (environment is None or v.environment == environment)
     ]
     return SoharJSONResponse({"verifications": items, "count": len(items)})
 
 
-async def get_verification(sandbox: Sandbox, request: Request) -> Response:
-    sandbox.scheduler.run_due()
-    verification = sandbox.verifications.find(request.path_params["verificationId"])
-    return SoharJSONResponse({**verification_summary(sandbox, verification), "body": verification_body(verification)})
+async def get_verification(core: MockCore, request: Request) -> Response:
+    core.scheduler.run_due()
+    verification = core.verifications.find(request.path_params["verificationId"])
+    return SoharJSONResponse({**verification_summary(core, verification), "body": verification_body(verification)})
 
 
 def scenario_upload() -> AdminHandler:
@@ -151,18 +186,18 @@ def scenario_upload() -> AdminHandler:
     # cannot fill the executor that webhook deliveries also use.
     one_at_a_time = asyncio.Lock()
 
-    async def load_scenario(sandbox: Sandbox, request: Request) -> Response:
-        raw = await read_body(request, sandbox.settings.max_body_bytes)
-        name = request.query_params.get("name") or f"uploaded-{len(sandbox.runtime_scenarios) + 1}.yaml"
+    async def load_scenario(core: MockCore, request: Request) -> Response:
+        raw = await read_body(request, core.settings.max_body_bytes)
+        name = request.query_params.get("name") or f"uploaded-{len(core.scenarios.runtime) + 1}.yaml"
         try:
             text = raw.decode()
         except UnicodeDecodeError:
             raise InvalidRequest("body", "the scenario must be UTF-8 text") from None
         try:
             async with one_at_a_time:
-                scenario = await asyncio.to_thread(load_text, text, name, sandbox.clock.today())
+                scenario = await asyncio.to_thread(load_text, text, name, core.clock.today())
             # Back on the loop: combining with the loaded files reads and replaces shared state.
-            sandbox.add_scenario(scenario)
+            core.scenarios.add(scenario)
         except ScenarioError as exc:
             raise InvalidRequest("scenario", str(exc)) from None
         return SoharJSONResponse(scenario.summary(), status_code=201)
@@ -170,12 +205,12 @@ def scenario_upload() -> AdminHandler:
     return load_scenario
 
 
-async def list_scenarios(sandbox: Sandbox, request: Request) -> Response:
-    current = sandbox.scenarios
+async def list_scenarios(core: MockCore, request: Request) -> Response:
+    current = core.scenarios.current
     return SoharJSONResponse(
         {
-            "files": [{**f.summary(), "loadedAt": "startup"} for f in sandbox.startup_scenarios]
-            + [{**f.summary(), "loadedAt": "runtime"} for f in sandbox.runtime_scenarios],
+            "files": [{**f.summary(), "loadedAt": "startup"} for f in core.scenarios.startup]
+            + [{**f.summary(), "loadedAt": "runtime"} for f in core.scenarios.runtime],
             "rules": [{"name": r.name, "source": r.source, "status": r.outcome.status} for r in current.rules],
             "payers": sorted(current.payers),
             "members": len(current.members),
@@ -183,29 +218,29 @@ async def list_scenarios(sandbox: Sandbox, request: Request) -> Response:
     )
 
 
-async def list_requests(sandbox: Sandbox, request: Request) -> Response:
-    return SoharJSONResponse(journal_page(sandbox.journal, request.query_params))
+async def list_requests(core: MockCore, request: Request) -> Response:
+    return SoharJSONResponse(journal_page(core.journal, request.query_params))
 
 
-async def force_status(sandbox: Sandbox, request: Request) -> Response:
-    body = await _json_object(sandbox, request)
+async def force_status(core: MockCore, request: Request) -> Response:
+    body = await _json_object(core, request)
     status = body.get("status")
     reason = body.get("statusReason")
     if not isinstance(status, str):
         raise InvalidRequest("status", "status must be one of Sohar's verification statuses")
     if reason is not None and not isinstance(reason, str):
         raise InvalidRequest("statusReason", "statusReason must be a string or null")
-    sandbox.scheduler.run_due()
-    verification = sandbox.verifications.force_status(request.path_params["verificationId"], status, reason)
-    return SoharJSONResponse({**verification_summary(sandbox, verification), "body": verification_body(verification)})
+    core.scheduler.run_due()
+    verification = core.verifications.force_status(request.path_params["verificationId"], status, reason)
+    return SoharJSONResponse({**verification_summary(core, verification), "body": verification_body(verification)})
 
 
-async def list_deliveries(sandbox: Sandbox, request: Request) -> Response:
+async def list_deliveries(core: MockCore, request: Request) -> Response:
     query = request.query_params
     state = query.get("state")
     if state is not None and state not in MESSAGE_STATES:
         raise InvalidRequest("state", f"state must be one of {', '.join(MESSAGE_STATES)}")
-    messages = sandbox.webhooks.journal.select(
+    messages = core.webhooks.journal.select(
         verification_id=query.get("verificationId"),
         event=query.get("event"),
         endpoint=query.get("endpointId") or query.get("endpoint"),
@@ -214,24 +249,24 @@ async def list_deliveries(sandbox: Sandbox, request: Request) -> Response:
     return SoharJSONResponse({"deliveries": [m.to_api() for m in messages], "count": len(messages)})
 
 
-async def get_delivery(sandbox: Sandbox, request: Request) -> Response:
-    message = sandbox.webhooks.journal.get(request.path_params["messageId"])
+async def get_delivery(core: MockCore, request: Request) -> Response:
+    message = core.webhooks.journal.get(request.path_params["messageId"])
     if message is None:
         raise NotFound()
     return SoharJSONResponse(message.to_api())
 
 
-async def replay_delivery(sandbox: Sandbox, request: Request) -> Response:
-    message = await sandbox.webhooks.replay(request.path_params["messageId"])
+async def replay_delivery(core: MockCore, request: Request) -> Response:
+    message = await core.webhooks.replay(request.path_params["messageId"])
     return SoharJSONResponse(message.to_api())
 
 
-async def list_endpoints(sandbox: Sandbox, request: Request) -> Response:
-    endpoints = [{**e.to_api(with_secret=True), "source": e.source} for e in sandbox.webhooks.endpoints]
+async def list_endpoints(core: MockCore, request: Request) -> Response:
+    endpoints = [{**e.to_api(with_secret=True), "source": e.source} for e in core.webhooks.endpoints]
     return SoharJSONResponse({"endpoints": endpoints, "count": len(endpoints)})
 
 
-def routes(sandbox: Sandbox) -> list[Route]:
+def routes(core: MockCore) -> list[Route]:
     operations: list[tuple[str, str, AdminHandler]] = [
         ("/health", "GET", health),
         ("/reset", "POST", reset),
@@ -253,6 +288,6 @@ def routes(sandbox: Sandbox) -> list[Route]:
     for path, method, handler in operations:
         by_path.setdefault(path, {})[method] = handler
     return [
-        Route(f"/__admin{path}", _endpoint(sandbox, handlers), methods=list(handlers))
+        Route(f"/__admin{path}", _endpoint(core, handlers), methods=list(handlers))
         for path, handlers in by_path.items()
     ]

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core import MockCore
 from ..errors import InvalidRequest, Unauthorized
-from ..sandbox import Sandbox
 from .pipeline import Call, Endpoint, Handler, Operation, Result
 
 
@@ -28,42 +28,42 @@ def _string_field(body: object, name: str) -> str:
     return body[name]
 
 
-async def create_webhook(sandbox: Sandbox, call: Call) -> Result:
+async def create_webhook(core: MockCore, call: Call) -> Result:
     _production_only(call)
-    endpoint = sandbox.webhooks.endpoints.create(_string_field(call.body, "url"), sandbox.clock.now())
+    endpoint = core.webhooks.endpoints.create(_string_field(call.body, "url"), core.clock.now())
     return Result(201, endpoint.to_api(with_secret=True))
 
 
-async def list_webhooks(sandbox: Sandbox, call: Call) -> Result:
+async def list_webhooks(core: MockCore, call: Call) -> Result:
     _production_only(call)
-    return Result(200, [e.to_api(with_secret=False) for e in sandbox.webhooks.endpoints.managed_endpoints()])
+    return Result(200, [e.to_api(with_secret=False) for e in core.webhooks.endpoints.managed_endpoints()])
 
 
-async def get_webhook(sandbox: Sandbox, call: Call) -> Result:
+async def get_webhook(core: MockCore, call: Call) -> Result:
     _production_only(call)
-    endpoint = sandbox.webhooks.endpoints.managed(call.request.path_params["endpointId"])
+    endpoint = core.webhooks.endpoints.managed(call.request.path_params["endpointId"])
     return Result(200, endpoint.to_api(with_secret=False))
 
 
-async def delete_webhook(sandbox: Sandbox, call: Call) -> Result:
+async def delete_webhook(core: MockCore, call: Call) -> Result:
     _production_only(call)
-    endpoint = sandbox.webhooks.endpoints.delete(call.request.path_params["endpointId"])
+    endpoint = core.webhooks.endpoints.delete(call.request.path_params["endpointId"])
     return Result(200, {"endpointId": endpoint.endpoint_id, "deleted": True})
 
 
-async def create_event(sandbox: Sandbox, call: Call) -> Result:
+async def create_event(core: MockCore, call: Call) -> Result:
     _production_only(call)
     endpoint_id = call.request.path_params["endpointId"]
     event = _string_field(call.body, "event")
-    added = sandbox.webhooks.endpoints.subscribe(endpoint_id, event)
+    added = core.webhooks.endpoints.subscribe(endpoint_id, event)
     return Result(201 if added else 200, {"endpointId": endpoint_id, "event": event})
 
 
-async def delete_event(sandbox: Sandbox, call: Call) -> Result:
+async def delete_event(core: MockCore, call: Call) -> Result:
     _production_only(call)
     endpoint_id = call.request.path_params["endpointId"]
     event = call.request.path_params["event"]
-    sandbox.webhooks.endpoints.unsubscribe(endpoint_id, event)
+    core.webhooks.endpoints.unsubscribe(endpoint_id, event)
     return Result(200, {"endpointId": endpoint_id, "event": event, "deleted": True})
 
 
@@ -76,9 +76,9 @@ def _by_method(path: str, endpoints: dict[str, Endpoint]) -> Route:
     return Route(path, endpoint, methods=list(endpoints))
 
 
-def routes(sandbox: Sandbox) -> list[Route]:
+def routes(core: MockCore) -> list[Route]:
     def op(operation_id: str, handler: Handler, *, body: bool = False) -> Endpoint:
-        return Operation(sandbox, operation_id, handler, auth=True, body=body).endpoint
+        return Operation(core, operation_id, handler, auth=True, body=body).endpoint
 
     return [
         _by_method(

@@ -7,8 +7,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
-from .domain.lifecycle import FINAL
-from .domain.verifications import Verification
+from .lifecycle import FINAL
+from .records import Verification
 
 
 class VerificationStore(Protocol):

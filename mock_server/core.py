@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import logging
 
 from .clock import Clock, Scheduler
+from .contract import Contract
 from .domain.auth import TokenIssuer
 from .domain.events import EventBus
+from .domain.store import memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
 from .resources import admin_spec_path, sohar_spec_path
-from .scenarios import ScenarioFile, ScenarioSet, load_file
+from .scenarios import ScenarioFile, ScenarioRegistry, load_file
 from .settings import Settings
-from .spec import Contract
-from .store import memory_store
 from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
+
+log = logging.getLogger("sohar_mock.app")
 
 
 def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
     return [load_file(path) for path in settings.scenario_files()]
 
 
-class Sandbox:
+class MockCore:
+    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it."""
+
     def __init__(self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None) -> None:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
@@ -34,18 +40,12 @@ class Sandbox:
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
         self.store = memory_store(settings.max_verifications)
-        self.startup_scenarios = (
+        self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )
-        self.runtime_scenarios: list[ScenarioFile] = []
-        self.scenarios = ScenarioSet(self.startup_scenarios)
-        self.reset_hooks: list[Callable[[], None]] = []
-        # Async start/stop work of components that need the event loop (webhook workers).
-        self.startup_hooks: list[Callable[[], Awaitable[None]]] = []
-        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
         self.verifications = VerificationBackend(
-            self.store, lambda: self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
         )
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
@@ -55,18 +55,25 @@ class Sandbox:
             settings.webhook_timeout,
         )
         self.events.subscribe(self.webhooks.on_event)
-        self.startup_hooks.append(self.webhooks.start)
-        self.shutdown_hooks.append(self.webhooks.stop)
-        self.reset_hooks.append(self.webhooks.reset)
+        self._clock_runner: asyncio.Task[None] | None = None
 
-    def add_scenario(self, scenario: ScenarioFile) -> None:
-        """Load a file at run time; its rules go before the startup ones so they win."""
-        runtime = [*self.runtime_scenarios, scenario]
-        # Built before anything changes, so a file with a dangling reference leaves all as it was.
-        self.scenarios = ScenarioSet(
-            [*self.startup_scenarios, *runtime], rule_files=[*reversed(runtime), *self.startup_scenarios]
-        )
-        self.runtime_scenarios = runtime
+    async def start(self) -> None:
+        self._clock_runner = asyncio.create_task(self.scheduler.run_forever(), name="sohar-mock-clock")
+        await self.webhooks.start()
+
+    async def stop(self) -> None:
+        undelivered, in_flight = self.webhooks.journal.unfinished()
+        runner, self._clock_runner = self._clock_runner, None
+        if runner is not None:
+            runner.cancel()
+        await self.scheduler.cancel_started()
+        await self.webhooks.stop()
+        if runner is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        if undelivered:
+            # State lives in memory only: say what a stop throws away instead of dropping it silently.
+            log.warning("stopped with %s", _undelivered_phrase(undelivered, in_flight))
 
     def reset(self) -> None:
         """Back to the state right after start-up (tokens already issued stay valid)."""
@@ -75,7 +82,12 @@ class Sandbox:
         self.journal.clear()
         self.clock.reset()
         self.ids.reseed()
-        self.runtime_scenarios.clear()
-        self.scenarios = ScenarioSet(self.startup_scenarios)
-        for hook in self.reset_hooks:
-            hook()
+        self.scenarios.reset()
+        self.webhooks.reset()
+
+
+def _undelivered_phrase(undelivered: int, in_flight: int) -> str:
+    phrase = f"{undelivered} webhook message{'' if undelivered == 1 else 's'} undelivered"
+    if in_flight:
+        phrase += f" ({in_flight} attempt{'' if in_flight == 1 else 's'} cancelled in flight)"
+    return phrase
