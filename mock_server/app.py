@@ -17,6 +17,8 @@ from .api.responses import SoharJSONResponse, error_response
 from .core import MockCore
 from .errors import MethodNotAllowed, NotFound, SoharError
 from .journal import violation
+from .partner import admin as partner_admin
+from .partner import http as partner_http
 from .settings import Settings
 
 log = logging.getLogger("sohar_mock.app")
@@ -106,7 +108,14 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
             await core.stop()
 
     app = Starlette(
-        routes=[*_spec_routes(core), *sohar.routes(core), *webhook_management.routes(core), *admin.routes(core)],
+        routes=[
+            *_spec_routes(core),
+            *sohar.routes(core),
+            *webhook_management.routes(core),
+            *admin.routes(core),
+            *partner_http.routes(core),
+            *partner_admin.routes(core),
+        ],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,
     )

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .listening import CannotListen, listen, url_for
-from .scenarios import ScenarioError, ScenarioSet, load_file
+from .scenarios import ScenarioError, ScenarioRegistry, load_file
 from .settings import (
     DEFAULT_WEBHOOK_SECRET,
     ConfigError,
@@ -186,24 +186,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .core import SCENARIO_SECTIONS
+
     settings = resolve_settings(args)
     files = settings.scenario_files()
     loaded = []
     failed = 0
     for path in files:
         try:
-            loaded.append(load_file(path))
+            loaded.append(load_file(path, SCENARIO_SECTIONS))
             print(f"ok      {path}")
         except ScenarioError as exc:
             failed += 1
             print(f"error   {exc}", file=sys.stderr)
     if not failed:
         try:
-            combined = ScenarioSet(loaded)
+            registry = ScenarioRegistry(loaded, SCENARIO_SECTIONS)
         except ScenarioError as exc:
             print(f"error   {exc}", file=sys.stderr)
             return 1
+        combined = registry.current
         counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
+        for section in SCENARIO_SECTIONS:
+            summary = registry.section(section.key).summary()
+            if any(summary.values()):
+                counts += f", {section.key}: " + ", ".join(f"{n} {what}" for what, n in summary.items())
         print(f"{len(loaded)} file(s): {counts}")
     return 1 if failed else 0
 

@@ -94,6 +94,16 @@ class RequestSchema:
         raise SchemaViolation(first, str(path[-1]) if path else "schema", error.message)
 
 
+def _local(document: dict[str, Any], node: Any) -> Any:
+    """A response or request body given as a local `$ref` (`#/components/responses/BadRequest`), resolved."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = document
+        for part in node["$ref"][2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
 class Contract:
     """One OpenAPI document with compiled validators for its operations."""
 
@@ -110,12 +120,12 @@ class Contract:
                 if not isinstance(operation, dict) or "operationId" not in operation:
                     continue
                 op_id = operation["operationId"]
-                body = operation.get("requestBody", {}).get("content", {})
+                body = _local(self.document, operation.get("requestBody", {})).get("content", {})
                 if "application/json" in body:
                     raw = body["application/json"]["schema"]
                     self.requests[op_id] = RequestSchema(to_json_schema(raw, components))
                 for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {}).get("application/json")
+                    content = _local(self.document, response).get("content", {}).get("application/json")
                     if content:
                         schema = to_json_schema(content["schema"], components)
                         self._responses[(op_id, status)] = jsonschema_rs.validator_for(schema)

@@ -14,16 +14,22 @@ from .domain.store import memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
-from .resources import admin_spec_path, sohar_spec_path
-from .scenarios import ScenarioFile, ScenarioRegistry, load_file
+from .partner import section as partner_section
+from .partner.eligibility import PartnerEligibility
+from .resources import admin_spec_path, partner_spec_path, sohar_spec_path
+from .scenarios import ScenarioFile, ScenarioRegistry, Section, load_file
 from .settings import Settings
 from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
 
 log = logging.getLogger("sohar_mock.app")
 
 
+# The keys of scenario files that other contexts own, beside Sohar's payers, members and rules.
+SCENARIO_SECTIONS: tuple[Section, ...] = (partner_section.SECTION,)
+
+
 def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
-    return [load_file(path) for path in settings.scenario_files()]
+    return [load_file(path, SCENARIO_SECTIONS) for path in settings.scenario_files()]
 
 
 class MockCore:
@@ -33,6 +39,7 @@ class MockCore:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
         self.admin_contract = Contract(admin_spec_path())
+        self.partner_contract = Contract(partner_spec_path())
         self.clock = Clock(frozen=settings.freeze_clock)
         self.scheduler = Scheduler(self.clock)
         self.ids = IdSource(settings.seed)
@@ -40,9 +47,12 @@ class MockCore:
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
         self.store = memory_store(settings.max_verifications)
+        self.scenario_sections = SCENARIO_SECTIONS
         self.scenarios = ScenarioRegistry(
-            startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
+            startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings),
+            SCENARIO_SECTIONS,
         )
+        self.partner = PartnerEligibility(lambda: self.scenarios.section(partner_section.KEY), self.clock.today)
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
         self.verifications = VerificationBackend(
             self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
@@ -83,6 +93,7 @@ class MockCore:
         self.clock.reset()
         self.ids.reseed()
         self.scenarios.reset()
+        self.partner.reset()
         self.webhooks.reset()
 
 

@@ -32,3 +32,11 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
 # (it generates 24-byte keys and refuses keys outside 24..75 bytes).
 MIN_WEBHOOK_KEY_BYTES = 24
 MAX_WEBHOOK_KEY_BYTES = 75
+
+# Partner eligibility rosters (the `partner:` section of scenario files, README "Partner eligibility").
+# A family's entries all come back in one answer, so its size bounds an answer's.
+MAX_PARTNER_FAMILY_MEMBERS = 100
+# Coverages one person may hold (their ranks run from 1 to this).
+MAX_PARTNER_COVERAGES_PER_PERSON = 10
+# `--partner-api-key`: printable ASCII without spaces, as an HTTP header value carries it intact.
+MAX_PARTNER_API_KEY_CHARS = 256

@@ -32,3 +32,7 @@ def admin_spec_path() -> Path:
 
 def default_scenarios_dir() -> Path:
     return _data_dir("scenarios")
+
+
+def partner_spec_path() -> Path:
+    return openapi_dir() / "partner-eligibility.yaml"

@@ -15,7 +15,14 @@ from .bounded_yaml import YAMLProblem
 from .bounded_yaml import read as read_yaml
 from .domain.auth import ENVIRONMENTS, Credential
 from .errors import InvalidRequest
-from .limits import DAY, MAX_BODY_BYTES, MAX_DURATION_SECONDS, MAX_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BYTES
+from .limits import (
+    DAY,
+    MAX_BODY_BYTES,
+    MAX_DURATION_SECONDS,
+    MAX_PARTNER_API_KEY_CHARS,
+    MAX_WEBHOOK_KEY_BYTES,
+    MIN_WEBHOOK_KEY_BYTES,
+)
 from .resources import default_scenarios_dir
 from .webhooks.endpoints import check_url
 
@@ -52,6 +59,8 @@ class Settings:
     freeze_clock: bool = False
     # Past this many stored verifications the oldest finished ones are dropped (None: unbounded).
     max_verifications: int | None = None
+    # The partner eligibility API requires this key in its `X-API-Key` header (None: no auth).
+    partner_api_key: str | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not by the CLI, so that `Settings(...)` and `RunningMock(...)` refuse a
@@ -70,6 +79,7 @@ class Settings:
             raise ConfigError(f"max verifications must be a positive integer, got {self.max_verifications!r}")
         _check_webhook_urls(self.webhook_urls)
         _check_webhook_secret(self.webhook_secret)
+        _check_partner_api_key(self.partner_api_key)
 
     def scenario_files(self) -> list[Path]:
         """Every scenario file to load, folders expanded to their *.yaml / *.yml files."""
@@ -146,6 +156,20 @@ def _check_webhook_secret(secret: object) -> None:
         )
 
 
+def _check_partner_api_key(key: object) -> None:
+    if key is None:
+        return
+    if (
+        not isinstance(key, str)
+        or not 1 <= len(key) <= MAX_PARTNER_API_KEY_CHARS
+        or not all("!" <= c <= "~" for c in key)
+    ):
+        raise ConfigError(
+            f"partner API key must be 1 to {MAX_PARTNER_API_KEY_CHARS} printable ASCII characters without spaces"
+            " (it travels in an HTTP header)"
+        )
+
+
 def env(name: str) -> str | None:
     value = os.environ.get(f"SOHAR_MOCK_{name}")
     return value if value not in (None, "") else None
@@ -163,6 +187,7 @@ CONFIG_KEYS = (
     "webhooks",
     "freezeClock",
     "maxVerifications",
+    "partnerApiKey",
 )
 WEBHOOK_KEYS = ("urls", "secret")
 
@@ -192,6 +217,8 @@ def load_config_file(path: Path) -> dict[str, Any]:
         if not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios):
             raise ConfigError(f"{source}: scenarios must be a list of paths, got {scenarios!r}")
         data["scenarios"] = [path.parent / p for p in scenarios]
+    if data.get("partnerApiKey") is not None and not isinstance(data["partnerApiKey"], str):
+        raise ConfigError(f"{source}: partnerApiKey must be a string, got {data['partnerApiKey']!r}")
     for key in ("validateResponses", "freezeClock"):
         if data.get(key) is not None and not isinstance(data[key], bool):
             raise ConfigError(f"{source}: {key} must be true or false, got {data[key]!r}")

@@ -10,7 +10,11 @@ import httpx
 import pytest
 from conftest import request_for
 
+from mock_server.settings import Settings
 from mock_server.testing import RunningMock
+
+# The packaged default scenario files the shared mock loads at start-up (Sohar's, the partner's).
+STARTUP_FILES = len(Settings().scenario_files())
 
 
 def test_health(mock: RunningMock) -> None:
@@ -82,7 +86,7 @@ def test_runtime_scenario_wins_until_reset(mock: RunningMock) -> None:
     assert loaded.json()["rules"] == ["everyone-pending"]
     listing = mock.http.get("/__admin/scenarios").json()
     assert listing["rules"][0]["name"] == "everyone-pending"
-    assert [f["loadedAt"] for f in listing["files"]] == ["startup", "runtime"]
+    assert [f["loadedAt"] for f in listing["files"]] == ["startup"] * STARTUP_FILES + ["runtime"]
     headers = mock.headers()
     created = mock.http.post("/v2/verifications", json=request_for(), headers=headers).json()
     url = f"/v2/verifications/{created['verificationId']}"
@@ -90,7 +94,7 @@ def test_runtime_scenario_wins_until_reset(mock: RunningMock) -> None:
     mock.advance(60)
     assert mock.http.get(url, headers=headers).json()["status"] == "error.payer"
     mock.reset()
-    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == STARTUP_FILES
 
 
 @pytest.mark.parametrize(
@@ -110,7 +114,7 @@ def test_bad_runtime_scenario_is_400_and_changes_nothing(mock: RunningMock, cont
     assert response.status_code == 400
     assert response.json()["param"] == "scenario"
     assert fragment in response.json()["message"]
-    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == STARTUP_FILES
 
 
 def test_request_journal_records_operations(mock: RunningMock) -> None:
@@ -157,7 +161,7 @@ def test_unusable_scenario_content_is_400_and_the_mock_keeps_answering(
     assert response.json()["param"] == "scenario"
     assert fragment in response.json()["message"]
     assert mock.http.get("/__admin/health").json()["status"] == "ok"
-    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == 1
+    assert len(mock.http.get("/__admin/scenarios").json()["files"]) == STARTUP_FILES
     assert mock.http.get("/__admin/verifications").status_code == 200
 
 

@@ -110,7 +110,7 @@ def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
 
             def test_team_scenarios_load_after_the_defaults(sohar_mock):
                 files = [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]]
-                assert files == ["sohar-sandbox", "team"], files
+                assert files == ["sohar-sandbox", "partner-sandbox", "team"], files
             """
         )
     )

@@ -14,16 +14,19 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
 
 # Lowest first. A module may import its own layer and the ones before it, never a later one.
+# An entry names a top-level module or package, or (dotted) one module of a package whose parts
+# live on different layers: the partner context keeps its domain beside Sohar's and its HTTP
+# adapters beside Sohar's.
 LAYERS: list[set[str]] = [
     {"mock_server", "limits", "errors", "resources", "ids", "bounded_yaml", "listening", "stopping"},
     {"clock"},
     {"scenarios"},
-    {"domain"},
+    {"domain", "partner"},
     {"webhooks"},
     {"journal", "contract"},
     {"settings"},
     {"core"},
-    {"api"},
+    {"api", "partner.http", "partner.admin"},
     {"app"},
     {"testing", "cli", "__main__"},
 ]
@@ -67,10 +70,13 @@ def _graph() -> dict[str, set[str]]:
 
 
 def _layer(module: str) -> int:
-    top = module.split(".")[1] if "." in module else module
-    for index, layer in enumerate(LAYERS):
-        if top in layer:
-            return index
+    parts = module.split(".")[1:] or [module]
+    # The most specific entry wins: `partner.http` before `partner`.
+    for length in range(len(parts), 0, -1):
+        name = ".".join(parts[:length])
+        for index, layer in enumerate(LAYERS):
+            if name in layer:
+                return index
     raise AssertionError(f"{module} is in no layer: add it to LAYERS")
 
 
@@ -117,3 +123,22 @@ def test_the_import_graph_has_no_cycle() -> None:
 @pytest.mark.parametrize(("module", "target"), [("mock_server.domain.store", "mock_server.domain.verifications")])
 def test_the_store_does_not_know_the_backend(module: str, target: str) -> None:
     assert target not in _graph()[module]
+
+
+def test_the_partner_domain_sits_below_its_adapters() -> None:
+    """The partner package spans two layers: its domain with Sohar's, its HTTP adapters with Sohar's."""
+    assert _layer("mock_server.partner.eligibility") == _layer("mock_server.domain.verifications")
+    assert _layer("mock_server.partner.http") == _layer("mock_server.api.sohar")
+    partner_domain = [
+        m for m in _graph() if m.startswith("mock_server.partner") and _layer(m) < _layer("mock_server.core")
+    ]
+    assert "mock_server.partner.eligibility" in partner_domain
+    for module in partner_domain:
+        assert not any(t.startswith(("mock_server.api", "mock_server.partner.http")) for t in _graph()[module])
+    # Nothing of Sohar's knows the partner context but the composition root and the app's routes.
+    knowing = {
+        m
+        for m, targets in _graph().items()
+        if not m.startswith("mock_server.partner") and any(t.startswith("mock_server.partner") for t in targets)
+    }
+    assert knowing == {"mock_server.core", "mock_server.app"}

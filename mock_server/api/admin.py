@@ -195,7 +195,7 @@ def scenario_upload() -> AdminHandler:
             raise InvalidRequest("body", "the scenario must be UTF-8 text") from None
         try:
             async with one_at_a_time:
-                scenario = await asyncio.to_thread(load_text, text, name, core.clock.today())
+                scenario = await asyncio.to_thread(load_text, text, name, core.clock.today(), core.scenario_sections)
             # Back on the loop: combining with the loaded files reads and replaces shared state.
             core.scenarios.add(scenario)
         except ScenarioError as exc:

@@ -1,6 +1,6 @@
 """Scenario files: payers, a payer's roster of members, and outcome rules."""
 
-from .loader import ScenarioError, load_file, load_text
+from .loader import ScenarioError, Section, SectionPlace, load_file, load_text
 from .model import PENDING, ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
 from .registry import ScenarioRegistry
 from .resolver import Decision, Resolution, ScenarioSet, fold_name
@@ -19,6 +19,8 @@ __all__ = [
     "ScenarioFile",
     "ScenarioRegistry",
     "ScenarioSet",
+    "Section",
+    "SectionPlace",
     "fold_name",
     "load_file",
     "load_text",

@@ -1,4 +1,4 @@
-"""Scenario dates: MM/DD/YYYY, or relative to the mock clock's today (`today+30d`)."""
+"""Scenario dates: MM/DD/YYYY (YYYY-MM-DD in partner rosters), or relative to the mock clock's today (`today+30d`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from functools import lru_cache
 
 _RELATIVE = re.compile(r"^today(?:([+-])(\d+)([dmy]))?$")
 _ABSOLUTE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -26,14 +27,32 @@ def parse_date(text: str, today: date) -> date:
         month, day, year = (int(g) for g in match.groups())
         return date(year, month, day)
     if match := _RELATIVE.match(text):
-        sign, amount, unit = match.groups()
-        if sign is None:
-            return today
-        n = int(amount) * (1 if sign == "+" else -1)
+        return _relative(match, today)
+    raise ValueError(f"{text!r} is neither MM/DD/YYYY nor today±N(d|m|y)")
+
+
+@lru_cache(maxsize=4096)
+def parse_iso_date(text: str, today: date) -> date:
+    """YYYY-MM-DD or today±N(d|m|y); ValueError for anything else, or a day no calendar has."""
+    if match := _ISO.match(text):
+        year, month, day = (int(g) for g in match.groups())
+        return date(year, month, day)
+    if match := _RELATIVE.match(text):
+        return _relative(match, today)
+    raise ValueError(f"{text!r} is neither YYYY-MM-DD nor today±N(d|m|y)")
+
+
+def _relative(match: re.Match[str], today: date) -> date:
+    sign, amount, unit = match.groups()
+    if sign is None:
+        return today
+    n = int(amount) * (1 if sign == "+" else -1)
+    try:
         if unit == "d":
             return today + timedelta(days=n)
         return _add_months(today, n if unit == "m" else 12 * n)
-    raise ValueError(f"{text!r} is neither MM/DD/YYYY nor today±N(d|m|y)")
+    except OverflowError:  # `today+99999999999d`: past what a date can hold, like a day no calendar has
+        raise ValueError(f"{match.group(0)!r} is outside the years 1 to 9999") from None
 
 
 def format_date(day: date) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema_rs
 import yaml
@@ -67,14 +68,60 @@ class _Located:
         return f"{self.source}:{self.document.line(path)}"
 
 
+class SectionValue(Protocol):
+    """What a section builds from one file: it says what it holds, for `GET /__admin/scenarios`."""
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPlace:
+    """Where a section's value sits in its file: errors name `file:line` and the path from the top."""
+
+    located: _Located
+    key: str
+
+    @property
+    def source(self) -> str:
+        return self.located.source
+
+    def error(self, path: tuple[Any, ...], problem: str) -> ScenarioError:
+        return self.located.error((self.key, *path), f"{'.'.join(map(str, (self.key, *path)))}: {problem}")
+
+    def where(self, path: tuple[Any, ...]) -> str:
+        return self.located.where((self.key, *path))
+
+
+class Section:
+    """A top-level key of scenario files that another context owns (the partner roster, ...).
+
+    The loader checks the key's value against `schema`, then `build` turns it into the context's
+    own object for that file (raising `place.error(...)` for what a schema cannot express); a
+    `ScenarioRegistry` combines the objects of every loaded file with `combine`, which raises
+    `ScenarioError` for what only the combination shows. The scenario package knows no section.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        schema: Mapping[str, Any],
+        build: Callable[[Any, SectionPlace, date], SectionValue],
+        combine: Callable[[Sequence[Any]], Any],
+    ) -> None:
+        self.key = key
+        self.validator = jsonschema_rs.validator_for(dict(schema))
+        self.build = build
+        self.combine = combine
+
+
 _DURATIONS = ("delay", "recoverAfter")
 _LONGEST = f"the mock accepts ({MAX_DURATION_SECONDS} s, {MAX_DURATION_SECONDS // DAY} days)"
 # A schema message echoes the value; a whole members list in a message helps nobody.
 _MAX_PROBLEM_CHARS = 300
 
 
-def _describe(error: jsonschema_rs.ValidationError) -> str:
-    path = ".".join(str(p) for p in error.instance_path) or "the file"
+def _describe(error: jsonschema_rs.ValidationError, prefix: tuple[str, ...] = ()) -> str:
+    path = ".".join(str(p) for p in (*prefix, *error.instance_path)) or "the file"
     message = error.message
     kind, instance = error.kind, error.instance
     duration = bool(error.instance_path) and error.instance_path[-1] in _DURATIONS
@@ -112,17 +159,17 @@ def _yaml_exponent(text: str) -> str:
     return f"{mantissa}e{exponent}"
 
 
-def load_file(path: Path) -> ScenarioFile:
+def load_file(path: Path, sections: Sequence[Section] = ()) -> ScenarioFile:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), None, f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ScenarioError(str(path), None, "cannot read: the file is not UTF-8 text") from None
-    return load_text(text, str(path))
+    return load_text(text, str(path), sections=sections)
 
 
-def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile:
+def load_text(text: str, source: str, today: date | None = None, sections: Sequence[Section] = ()) -> ScenarioFile:
     try:
         document = read(text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, found before any parsing
@@ -139,15 +186,29 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
         raise ScenarioError(source, None, "the file is empty")
     doc = _Located(source, document)
     data = document.data
-    errors = list(_schema_validator().iter_errors(data))
+    present = [section for section in sections if isinstance(data, dict) and section.key in data]
+    # The sections' keys are checked by their own schemas; the rest by the scenario schema.
+    own = {k: v for k, v in data.items() if all(k != s.key for s in present)} if present else data
+    _check_schema(doc, _schema_validator(), own)
+    for section in present:
+        _check_schema(doc, section.validator, data[section.key], (section.key,))
+    today = today or date.today()
+    scenario = _build(own, doc, today)
+    if not present:
+        return scenario
+    built = {s.key: s.build(data[s.key], SectionPlace(doc, s.key), today) for s in present}
+    return replace(scenario, sections=built)
+
+
+def _check_schema(doc: _Located, validator: jsonschema_rs.Validator, data: Any, prefix: tuple[str, ...] = ()) -> None:
+    errors = list(validator.iter_errors(data))
     if errors:
         # Deepest first: "benefits.0.copay: -1 is less than 0" beats "members.0 is invalid".
         error = max(errors, key=lambda e: len(e.instance_path))
         path = tuple(error.instance_path)
         if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             path = (*path, sorted(error.kind.unexpected)[0])  # point at the stray key's own line
-        raise doc.error(path, _describe(error))
-    return _build(data, doc, today or date.today())
+        raise doc.error((*prefix, *path), _describe(error, prefix))
 
 
 def _coverage(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], today: date) -> Coverage:

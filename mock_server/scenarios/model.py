@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,8 @@ class ScenarioFile:
     profiles: dict[str, Coverage] = field(default_factory=dict)
     members: tuple[Member, ...] = ()
     rules: tuple[Rule, ...] = ()
+    # What the file's sections (loader.Section: the partner roster, ...) built, by key.
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -140,4 +143,5 @@ class ScenarioFile:
             "profiles": len(self.profiles),
             "members": len(self.members),
             "rules": [rule.name for rule in self.rules],
+            **{key: value.summary() for key, value in self.sections.items()},
         }
