@@ -124,6 +124,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         "webhook_secret": _first(
             getattr(args, "webhook_secret", None), env("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
         ),
+        "partner_api_key": _first(
+            getattr(args, "partner_api_key", None), env("PARTNER_API_KEY"), config.get("partnerApiKey")
+        ),
     }
     if "credentials" in config:
         kwargs["credentials"] = credentials_from(config["credentials"], source)
@@ -149,6 +152,8 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
         lines.append(f"  latency: {settings.latency}s of mock-clock time before each result")
     if settings.seed is not None:
         lines.append(f"  seed: {settings.seed} (identifiers are repeatable)")
+    partner_auth = "X-API-Key required" if settings.partner_api_key else "no credentials"
+    lines.append(f"  partner eligibility: POST {url}/v1/eligibility/search, /check ({partner_auth})")
     return "\n".join(lines)
 
 
@@ -257,6 +262,11 @@ def parser() -> argparse.ArgumentParser:
         type=_flag_type(int),
         metavar="N",
         help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
+    )
+    serve.add_argument(
+        "--partner-api-key",
+        metavar="KEY",
+        help="require this key in the partner eligibility API's X-API-Key header (SOHAR_MOCK_PARTNER_API_KEY)",
     )
     serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
     serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")
