@@ -4,6 +4,7 @@
     sohar-contract parity --mock URL --sandbox URL [--receiver URL]
     sohar-contract webhook-consumer --url URL --secret whsec_...
     sohar-contract client-report --mock URL [--require-statuses all]
+    sohar-contract partner-eligibility --base-url URL [--api-key KEY] [--probe ...] [-- schemathesis args]
 
 Exit codes: 0 nothing failed, 1 a check failed, 2 the run could not be set up.
 """
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import client_report, consumer_check, parity, server
+from . import client_report, consumer_check, parity, partner, server
 from .oauth import Credentials
 
 EXIT_USAGE = 2
@@ -137,6 +138,95 @@ def _run_server(args: argparse.Namespace, extra: list[str]) -> int:
     return server.run(config)
 
 
+def _probe(text: str) -> partner.Probe:
+    try:
+        return partner.Probe.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_partner(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "partner-eligibility",
+        help="check a partner's real-time eligibility API (98point6's RTE contract), or the mock's",
+        description=(
+            "Probes with one known member for the rules that need data, then schemathesis (every phase) over "
+            "openapi/partner-eligibility.yaml with the rules every answer keeps as checks. Arguments after `--` "
+            "go to `schemathesis run` as they are."
+        ),
+    )
+    p.add_argument(
+        "--base-url", action=_EnvDefault, env="PARTNER_BASE_URL", type=_url, help="the partner API under test"
+    )
+    p.add_argument(
+        "--api-key",
+        action=_EnvDefault,
+        env="PARTNER_API_KEY",
+        required=False,
+        help="send it in the API key header (and check a call without it is refused)",
+    )
+    p.add_argument("--api-key-header", default=partner.API_KEY_HEADER, help="the header (default: X-API-Key)")
+    p.add_argument(
+        "--probe",
+        action=_EnvDefault,
+        env="PARTNER_PROBE",
+        required=False,
+        type=_probe,
+        help="a member the partner holds: firstName=..,lastName=..,birthDate=YYYY-MM-DD and one of "
+        "last4Ssn=.., email=.., memberId=.. (default: the mock's Dana Whitaker; skipped if unknown)",
+    )
+    p.add_argument("--spec", type=Path, default=None, help="the contract (default: openapi/partner-eligibility.yaml)")
+    p.add_argument("--max-examples", type=_positive_int, help="test cases per operation and phase")
+    p.add_argument("--seed", type=int, help="make the generated data repeatable")
+    p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
+    p.add_argument(
+        "--phases",
+        type=_comma_choices(partner.PHASES),
+        default=None,
+        help=f"comma-separated subset of {','.join(partner.PHASES)} (default: all)",
+    )
+    p.add_argument(
+        "--report",
+        type=_comma_choices(partner.REPORT_FORMATS),
+        action="extend",
+        default=[],
+        help="write reports: junit (junit.xml, the probes a testsuite of their own), html; comma-separated or repeated",
+    )
+    p.add_argument("--report-dir", type=Path, default=Path("partner-contract-report"), help="where reports go")
+    p.add_argument("--max-failures", type=_positive_int, help="stop schemathesis after this many failures")
+    p.set_defaults(run=_run_partner)
+
+
+def _run_partner(args: argparse.Namespace, extra: list[str]) -> int:
+    probe = args.probe
+    if isinstance(probe, str):  # from PARTNER_PROBE: argparse does not convert defaults
+        try:
+            probe = partner.Probe.parse(probe)
+        except ValueError as exc:
+            print(f"sohar-contract partner-eligibility: PARTNER_PROBE: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    config = partner.PartnerRun(
+        base_url=args.base_url,
+        api_key=args.api_key,
+        api_key_header=args.api_key_header,
+        probe=probe,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        workers=args.workers,
+        phases=tuple(args.phases) if args.phases else None,
+        reports=tuple(dict.fromkeys(args.report)),
+        report_dir=args.report_dir,
+        max_failures=args.max_failures,
+        extra_args=tuple(extra),
+    )
+    if args.spec is not None:
+        if not args.spec.is_file():
+            print(f"sohar-contract partner-eligibility: --spec {args.spec} is not a file", file=sys.stderr)
+            return EXIT_USAGE
+        config.spec = args.spec
+    return partner.run(config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sohar-contract",
@@ -148,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     parity.add_parser(commands)
     consumer_check.add_parser(commands)
     client_report.add_parser(commands)
+    _add_partner(commands)
     return parser
 
 
@@ -159,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         split = argv.index("--")
         argv, extra = argv[:split], argv[split + 1 :]
     args = build_parser().parse_args(argv)
-    if extra and args.command != "server":
+    if extra and args.command not in ("server", "partner-eligibility"):
         print(f"sohar-contract {args.command}: unexpected arguments after `--`: {' '.join(extra)}", file=sys.stderr)
         return EXIT_USAGE
     return int(args.run(args, extra))
