@@ -17,6 +17,7 @@ __all__ = ["responses_conform"]  # autouse: every test is checked against the mo
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = yaml.safe_load((ROOT / "openapi" / "sohar.yaml").read_text())
 ADMIN_SPEC = yaml.safe_load((ROOT / "openapi" / "admin.yaml").read_text())
+PARTNER_SPEC = yaml.safe_load((ROOT / "openapi" / "partner-eligibility.yaml").read_text())
 
 JOHN_DOE = DOCUMENTED_MEMBER
 # The mock clock is real time plus an offset, so it keeps running while a test works. A check
