@@ -137,6 +137,8 @@ def _describe(error: jsonschema_rs.ValidationError, prefix: tuple[str, ...] = ()
                 message += f", and as a number it would be longer than {_LONGEST}"
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Maximum) and duration:
         message = f"{instance} seconds is longer than {_LONGEST}"
+    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and isinstance(instance, list):
+        message = f"{len(instance)} items, more than the {kind.limit} the mock accepts"  # not the list echoed
     if len(message) > _MAX_PROBLEM_CHARS:
         message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
