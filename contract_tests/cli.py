@@ -198,18 +198,12 @@ def _add_partner(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_partner(args: argparse.Namespace, extra: list[str]) -> int:
-    probe = args.probe
-    if isinstance(probe, str):  # from PARTNER_PROBE: argparse does not convert defaults
-        try:
-            probe = partner.Probe.parse(probe)
-        except ValueError as exc:
-            print(f"sohar-contract partner-eligibility: PARTNER_PROBE: {exc}", file=sys.stderr)
-            return EXIT_USAGE
     config = partner.PartnerRun(
         base_url=args.base_url,
         api_key=args.api_key,
         api_key_header=args.api_key_header,
-        probe=probe,
+        # From PARTNER_PROBE too: argparse runs `type` over a default given as text.
+        probe=args.probe,
         max_examples=args.max_examples,
         seed=args.seed,
         workers=args.workers,
