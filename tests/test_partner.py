@@ -449,3 +449,25 @@ def test_a_required_api_key_is_checked(keyed: RunningMock) -> None:
 def test_without_a_key_setting_no_credentials_are_needed(mock: RunningMock) -> None:
     assert roster(mock)["apiKeyRequired"] is False
     assert flags(answer(mock, SEARCH, DANA, headers={"X-API-Key": "anything"})) == (True, True, [])
+
+
+def _extensions(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.startswith("x-"):
+                yield key, value
+            yield from _extensions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _extensions(item)
+
+
+def test_the_contract_is_openapi_and_every_inference_gives_its_reason() -> None:
+    from openapi_spec_validator import validate
+
+    validate(PARTNER_SPEC)
+    marks = list(_extensions(PARTNER_SPEC))
+    assert len(marks) >= 20
+    for key, reason in marks:
+        assert key == "x-inferred"
+        assert isinstance(reason, str) and len(reason) > 30 and "\n" not in reason.strip(), reason
