@@ -131,6 +131,7 @@ def keyed() -> Iterator[RunningMock]:
 
 
 def test_an_api_key_is_sent_and_its_enforcement_checked(keyed: RunningMock) -> None:
+    keyed.reset()  # the journal of this test's run only
     result = sohar_contract(
         "--base-url", keyed.base_url, *FAST, "--phases", "examples,coverage", env={"PARTNER_API_KEY": "partner-key-123"}
     )

@@ -66,13 +66,13 @@ def listing(mock: RunningMock) -> tuple[date, list[Coverage]]:
     return date.fromisoformat(body["today"]), coverages
 
 
-@pytest.fixture(scope="module")
-def shared(live: RunningMock) -> RunningMock:
-    live.reset()
-    return live
+@pytest.fixture
+def shared(mock: RunningMock) -> RunningMock:
+    """The session's mock, reset: nothing another test left (forced coverage, files, clock) counts."""
+    return mock
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def people(shared: RunningMock) -> list[Coverage]:
     """One coverage per eligible person of the default roster (each a person's describing entry)."""
     return [c for c in listing(shared)[1] if c.person == c.member_id and c.member_id != "EVG-500-01"]
