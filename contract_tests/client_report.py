@@ -82,6 +82,8 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
     violations = []
+    # Another contract's operations (the partner eligibility API) are not a Sohar client's calls.
+    records = [r for r in records if not r.get("operationId") or r["operationId"] in operations]
     for record in records:
         op = record.get("operationId")
         code = int(record["statusCode"])

@@ -7,6 +7,7 @@ it names the broken rule, not to fuzz for long.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -301,3 +302,17 @@ def test_the_probes_join_schemathesis_junit(tmp_path: Path) -> None:
     assert (root.get("tests"), root.get("failures")) == ("4", "2")
     failure = root.find(".//testcase[@name='wrong-confirmation-leaks-nothing']/failure")
     assert failure is not None and failure.text == "3 members"
+
+
+def test_sohar_s_client_report_leaves_partner_calls_out(capsys: pytest.CaptureFixture[str]) -> None:
+    from contract_tests.cli import main
+
+    with RunningMock(freeze_clock=True) as mock:
+        mock.http.post(partner.SEARCH_PATH, json={})  # a partner call that breaks its own contract
+        mock.http.post(partner.CHECK_PATH, json={"memberId": "EVG-100-01"})
+        mock.http.get("/v1/payers")  # a Sohar call without a token
+        assert main(["client-report", "--mock", mock.base_url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["requests"] == 1 and report["operations"]["getPayers"] == {"403": 1}
+    assert [v["path"] for v in report["violations"]] == ["/v1/payers"]
+    assert [e["statusCode"] for e in report["errors"]] == [403]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -85,11 +85,11 @@ def _check(core: MockCore, body: Any) -> Answer:
     return core.partner.check(member_id_of(body))
 
 
-def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[Request], Any]:
+def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         settings = core.settings
-        answer: Answer | None = None
         error: SoharError | None = None
+        # Which step stopped a failed call tells the journal which contract rule it broke.
         stage = "auth"
         try:
             _authenticate(core, request)
@@ -99,10 +99,10 @@ def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[
             if settings.validate_requests:
                 core.partner_contract.check_request(operation_id, body)
             stage = "operation"
-            answer = handler(core, body)
+            status_code, payload = 200, handler(core, body).to_api()
         except SoharError as exc:
             error = exc
-        status_code = error.status_code if error is not None else 200
+            status_code, payload = exc.status_code, error_body(exc)
         core.journal.record(
             at=core.clock.now(),
             method=request.method,
@@ -113,7 +113,6 @@ def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[
             error_param=error.param if error is not None else None,
             violation=_violation(error, stage) if error is not None else None,
         )
-        payload = error_body(error) if error is not None else answer.to_api()  # type: ignore[union-attr]
         if settings.validate_responses:
             problems = core.partner_contract.response_errors(operation_id, status_code, payload)
             if problems:
