@@ -1,7 +1,8 @@
 """The mock's responses conform to its own contract, checked after every test.
 
-A mock started with `validate_responses=True` validates each response it sends and keeps
-what broke the contract in `core.contract_violations`, a list that only grows (a reset
+A mock started with `validate_responses=True` validates each response it sends against the
+contract of its operation (Sohar's, or the partner eligibility contract for search and check)
+and keeps what broke it in `core.contract_violations`, a list that only grows (a reset
 keeps it). Mocks started with `validating_mock` are watched: after each test the autouse
 fixture `responses_conform` fails the test whose requests added violations, listing them,
 whatever the order tests run in and whichever test ran first.
