@@ -13,6 +13,8 @@ so nothing is switched off wholesale:
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from schemathesis.checks import CheckContext
 from schemathesis.core.parameters import ParameterLocation
@@ -26,7 +28,7 @@ from schemathesis.specs.openapi.checks import missing_required_header, positive_
 SOHAR_AUTH_REJECTION = 403
 
 
-def _drops_authorization_header(case: Case) -> bool:
+def _drops_authorization_header(case: Case[Any]) -> bool:
     meta = case.meta
     if meta is None:
         return False
@@ -40,7 +42,7 @@ def _drops_authorization_header(case: Case) -> bool:
 
 
 @schemathesis.check
-def sohar_missing_required_header(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def sohar_missing_required_header(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A request missing a required header is rejected; without `Authorization`, with Sohar's 403."""
     if not _drops_authorization_header(case):
         return missing_required_header(ctx, response, case)
@@ -58,18 +60,18 @@ def sohar_missing_required_header(ctx: CheckContext, response: Response, case: C
     return None
 
 
-def _rejects_unknown_payer(response: Response, case: Case) -> bool:
+def _rejects_unknown_payer(response: Response, case: Case[Any]) -> bool:
     if response.status_code != 400 or not isinstance(case.body, dict) or "payerId" not in case.body:
         return False
     try:
-        body = response.json()
+        body: object = response.json()
     except ValueError:
         return False
     return body == {"error": "invalid_request_error", "param": "payerId"}
 
 
 @schemathesis.check
-def sohar_positive_data_acceptance(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def sohar_positive_data_acceptance(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Schema-valid data is accepted, but for a `payerId` the payer directory does not hold."""
     try:
         return positive_data_acceptance(ctx, response, case)

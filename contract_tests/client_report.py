@@ -118,13 +118,13 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         marker = "✓" if count else ("✗" if status in required else "-")
         lines.append(f"  {marker} {status.ljust(19)}  {note}")
     lines += ["", "Error responses:"]
-    for status in ERROR_STATUSES:
-        seen = sorted((param, n) for (code, param), n in report.errors.items() if code == status)
-        if not seen:
-            lines.append(f"  ✗ {status}  never seen")
+    for error_status in ERROR_STATUSES:
+        by_param = sorted((param, n) for (code, param), n in report.errors.items() if code == error_status)
+        if not by_param:
+            lines.append(f"  ✗ {error_status}  never seen")
             continue
-        lines.append(f"  ✓ {status}  {_times(sum(n for _, n in seen))}")
-        lines += [f"        param {param} {_times(n)}" for param, n in seen if param]
+        lines.append(f"  ✓ {error_status}  {_times(sum(n for _, n in by_param))}")
+        lines += [f"        param {param} {_times(n)}" for param, n in by_param if param]
     others = sorted((code, n) for (code, _), n in report.errors.items() if code not in ERROR_STATUSES)
     if others:
         lines.append("  also: " + ", ".join(f"{code} {_times(n)}" for code, n in others))
@@ -176,7 +176,7 @@ def parse_required(text: str) -> tuple[str, ...]:
     return items
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "client-report",
         help="which operations, statuses and errors a client under test has exercised against the mock",

@@ -262,7 +262,7 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "webhook-consumer",
         help="send valid and adversarial Svix-signed deliveries to a webhook endpoint",

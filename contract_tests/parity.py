@@ -43,7 +43,7 @@ def member(**patient: str) -> dict[str, Any]:
 
 
 def without(path: str) -> dict[str, Any]:
-    body = json.loads(json.dumps(member()))
+    body: dict[str, Any] = json.loads(json.dumps(member()))
     *parents, last = path.split(".")
     node = body
     for part in parents:
@@ -293,7 +293,7 @@ def _credentials(prefix: str, fallback: Credentials | None) -> Credentials | Non
     return fallback
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "parity",
         help="send the same scripted inputs to the mock and Sohar's sandbox and diff the answers",

@@ -23,9 +23,12 @@ def _production_only(call: Call) -> None:
 
 def _string_field(body: object, name: str) -> str:
     # Only reached with validation switched off: the field must still be there, or it's a 400.
-    if not isinstance(body, dict) or not isinstance(body.get(name), str):
-        raise InvalidRequest(name if isinstance(body, dict) else "body")
-    return body[name]
+    if not isinstance(body, dict):
+        raise InvalidRequest("body")
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise InvalidRequest(name)
+    return value
 
 
 async def create_webhook(core: MockCore, call: Call) -> Result:

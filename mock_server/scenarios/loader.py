@@ -130,9 +130,8 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
         raise ScenarioError(source, line, f"not valid YAML: character #x{exc.character:04x}: {exc.reason}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, line, f"not valid YAML: {problem}") from None
+        raise ScenarioError(source, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
     except YAMLProblem as exc:
         raise ScenarioError(source, exc.line, exc.problem) from None
     if document.data is None:

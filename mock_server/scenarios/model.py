@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ class Rule:
     outcome: Outcome
     source: str
 
-    def matches(self, fields: dict[str, str | None]) -> bool:
+    def matches(self, fields: Mapping[str, str | None]) -> bool:
         return all(m.matches(fields.get(m.path)) for m in self.matchers)
 
 
