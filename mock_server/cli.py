@@ -8,13 +8,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioSet, load_file
 from .settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Environment, Flags, Settings, parse_number, resolve
 from .stopping import stop_on_signals
+
+if TYPE_CHECKING:
+    from .core import MockCore
 
 
 def _flag_type(kind: type[int] | type[float]) -> Callable[[str], int | float]:
@@ -57,20 +60,25 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
     return "\n".join(lines)
 
 
+def serving_core(settings: Settings) -> MockCore:
+    """The mock `serve` runs: the process is the mock's own, so its store may freeze the collector."""
+    from .core import MockCore, load_startup_scenarios
+
+    return MockCore(settings, load_startup_scenarios(settings), freeze_gc=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # Before anything else, uvicorn included: it puts back, and re-raises into, the handlers it finds.
     with stop_on_signals() as stop:
         import uvicorn
 
         from .app import EVENT_LOOP, build_app
-        from .core import MockCore, load_startup_scenarios
 
         settings = resolve_settings(args)
         environment = Environment()
         level = environment.log_level()
         files = settings.scenario_files()
-        core = MockCore(settings, load_startup_scenarios(settings))
-        app = build_app(core=core)
+        app = build_app(core=serving_core(settings))
         # Bound before the banner, so that it names the port really bound (`--port 0`) and a
         # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
         sock = listen(settings.host, settings.port)
