@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import __version__
-from ..errors import InvalidRequest, PayloadTooLarge, SoharError
+from ..errors import InvalidRequest, MethodNotAllowed, PayloadTooLarge, SoharError
 from .json_input import parse_json
 
 VERSION_HEADER = "X-Sohar-Mock-Version"
@@ -44,9 +44,14 @@ class SoharJSONResponse(JSONResponse):
         self.raw_headers.append(_VERSION)
 
 
-def error_response(error: SoharError) -> SoharJSONResponse:
-    headers = {"Allow": error.detail} if error.status_code == 405 and error.detail else None
-    return SoharJSONResponse(error.body(), status_code=error.status_code, headers=headers)
+def error_response(error: SoharError, *, message: bool = False) -> SoharJSONResponse:
+    """Every error answer the mock sends: Sohar's envelope (`error`, and `param` when one is to
+    blame), the human `message` the admin API adds (`message=True`), the 405's `Allow` header."""
+    body = error.body()
+    if message and error.detail:
+        body["message"] = error.detail
+    headers = {"Allow": error.detail} if isinstance(error, MethodNotAllowed) and error.detail else None
+    return SoharJSONResponse(body, status_code=error.status_code, headers=headers)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
