@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING = "pending"
+# In place of a status: decide from the members list.
 ROSTER = "roster"
 
 
