@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_SPEC, assert_conforms, request_for
-from receiver import receiving
+from conftest import ADMIN_SPEC, assert_conforms, receiving, request_for
 
 from mock_server.cli import serving_core
 from mock_server.domain.lifecycle import PENDING
@@ -111,8 +110,8 @@ def test_when_all_are_unfinished_the_oldest_goes_and_its_result_never_fires() ->
         dropped, kept, newest = create(mock), create(mock), create(mock)
         assert [status(mock, v) for v in (dropped, kept, newest)] == [404, 200, 200]
         mock.advance(3600)  # answers once every attempt that came due has been made
-        assert [d.payload["verificationId"] for d in receiver.wait_for(2)] == [kept, newest]
-        assert len(receiver.deliveries) == 2
+        assert [d.payload["verificationId"] for d in receiver.wait_for_count(2)] == [kept, newest]
+        assert len(receiver.received) == 2
         assert mock.http.get("/__admin/webhooks/deliveries", params={"verificationId": dropped}).json()["count"] == 0
 
 
