@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import httpx
 from svix.webhooks import Webhook
 
-from mock_server.statuses import STATUSES
+from mock_server.statuses import STATUSES as STATUSES  # re-exported: the checks run in this order
 
 ACCEPT = "accept"
 REJECT = "reject"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .. import statuses
-from ..statuses import PENDING
 
 # Internal: created, its result not yet due. Sohar has no such status, so the API shows
 # it as `pending`; no `pending` event fires for it (Sohar fires one only for an outage).
 PROCESSING = "processing"
+PENDING = statuses.PENDING
 FINAL = frozenset(statuses.FINAL_STATUSES)
 STATUSES = frozenset(statuses.STATUSES)
 
