@@ -6,21 +6,11 @@ import http.client
 import json
 from typing import Any
 
-CREDENTIALS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
+from mock_server.testing import DOCUMENTED_MEMBER, SANDBOX_CREDENTIALS
+
+CREDENTIALS = SANDBOX_CREDENTIALS
 # Sohar's documented sandbox member: the create every throughput row sends, and it is eligible.
-CREATE_BODY: dict[str, Any] = {
-    "patient": {
-        "firstName": "John",
-        "lastName": "Doe",
-        "dateOfBirth": "09/20/2006",
-        "state": "CA",
-        "memberId": "00000000",
-    },
-    "payerId": "60054",
-    "placeOfServiceCode": "10",
-    "specialtyCode": "PSY",
-    "id": "123456",
-}
+CREATE_BODY: dict[str, Any] = {**DOCUMENTED_MEMBER, "id": "123456"}
 
 
 def call(

@@ -1,8 +1,10 @@
 """A real webhook endpoint on loopback that verifies every delivery with the `svix` library.
 
-Used by the pytest fixture (`sohar_mock.wait_for_webhook`) and by `parity` to watch the
-event sequences two servers send. Deliveries that fail verification are answered 400 and
-kept apart, so a test can see a bad signature rather than a silent timeout.
+Used by the pytest fixture (`sohar_mock.wait_for_webhook`), by `parity` to watch the event
+sequences two servers send, and by the project's own tests. Deliveries that fail verification
+are answered 400 and kept apart, so a test can see a bad signature rather than a silent
+timeout. A `script` of `Reply`s answers the first deliveries instead, whatever their signature:
+failures, redirects, slow or large answers, to see what the sender does with them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +31,7 @@ class Received:
     error: str | None
     received_at: float
     secret_index: int | None = None
+    path: str = ""
 
     @property
     def message_id(self) -> str | None:
@@ -50,11 +53,29 @@ class Received:
         return all(value is None or getattr(self, name) == value for name, value in wanted.items())
 
 
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: its status and headers, seconds to sit on the request first, a body."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: float = 0.0
+    body: bytes = b""
+
+
 @dataclass
 class _Inbox:
     secrets: list[Webhook]
+    script: list[Reply]
+    accepted_status: int
     items: list[Received] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def answer(self, item: Received) -> Reply:
+        """The next scripted reply, else the accepted status for a verified delivery, else 400."""
+        if self.script:
+            return self.script.pop(0)
+        return Reply(self.accepted_status if item.verified else 400)
 
 
 def _verify(inbox: _Inbox, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
@@ -79,13 +100,22 @@ def _handler(inbox: _Inbox) -> type[BaseHTTPRequestHandler]:
                 parsed: Any = json.loads(body)
             except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
                 parsed = None
-            item = Received(body, headers, parsed, index is not None, error, time.time(), index)
+            item = Received(body, headers, parsed, index is not None, error, time.time(), index, self.path)
             with inbox.changed:
                 inbox.items.append(item)
+                reply = inbox.answer(item)
                 inbox.changed.notify_all()
-            self.send_response(204 if item.verified else 400)
-            self.send_header("content-length", "0")
-            self.end_headers()
+            if reply.hang:
+                time.sleep(reply.hang)
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except OSError:
+                pass  # the sender stopped waiting (a timeout) and closed the connection
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: tests read the inbox, not the access log
@@ -94,10 +124,22 @@ def _handler(inbox: _Inbox) -> type[BaseHTTPRequestHandler]:
 
 
 class WebhookReceiver:
-    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)`."""
+    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)`.
 
-    def __init__(self, *secrets: str, host: str = "127.0.0.1", port: int = 0, path: str = "/webhooks") -> None:
-        self._inbox = _Inbox([Webhook(secret) for secret in secrets])
+    A verified delivery is answered `accepted_status` (204), any other 400; the replies in
+    `script` (a list, which may be changed between deliveries) answer the first ones instead.
+    """
+
+    def __init__(
+        self,
+        *secrets: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/webhooks",
+        script: Iterable[Reply] = (),
+        accepted_status: int = 204,
+    ) -> None:
+        self._inbox = _Inbox([Webhook(secret) for secret in secrets], list(script), accepted_status)
         self._server = ThreadingHTTPServer((host, port), _handler(self._inbox))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -133,9 +175,25 @@ class WebhookReceiver:
     def rejected(self) -> list[Received]:
         return [item for item in self.received if not item.verified]
 
+    @property
+    def script(self) -> list[Reply]:
+        """The replies still to give, in order; change it in place (`script[:] = [...]`)."""
+        return self._inbox.script
+
+    def add_secret(self, secret: str) -> None:
+        """Verify with this secret too: one an endpoint got when it was registered, after this started."""
+        with self._inbox.changed:
+            self._inbox.secrets.append(Webhook(secret))
+
     def clear(self) -> None:
         with self._inbox.changed:
             self._inbox.items.clear()
+
+    def wait_for_count(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """Every delivery so far, verified or not, once there are `count`; AssertionError after `timeout`."""
+        if not self.wait_until(lambda items: len(items) >= count, timeout):
+            raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+        return self.received
 
     def wait_until(self, predicate: Callable[[list[Received]], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -27,9 +27,15 @@ def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
 
 
 class MockCore:
-    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it."""
+    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it.
 
-    def __init__(self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None) -> None:
+    `freeze_gc`: let the store freeze the garbage collector as it grows (domain/store.py), which
+    acts on the whole process; only `sohar-mock serve`, whose process is the mock's own, asks for it.
+    """
+
+    def __init__(
+        self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None, *, freeze_gc: bool = False
+    ) -> None:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
         self.admin_contract = Contract(admin_spec_path())
@@ -39,7 +45,7 @@ class MockCore:
         self.events = EventBus()
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store = memory_store(settings.max_verifications)
+        self.store = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
         self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
-from ..scenarios import PENDING as SCENARIO_PENDING
 from ..scenarios import Outcome, Resolution, ScenarioRegistry, ScenarioSet
+from ..statuses import REASON_REQUIRED
 from .auth import Principal
 from .events import EventBus, VerificationEvent
 from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
@@ -81,7 +81,7 @@ class VerificationBackend:
         allowed = STATUS_REASONS.get(status, frozenset())
         if status_reason is not None and status_reason not in allowed:
             raise InvalidRequest("statusReason")
-        if status == "complete.ineligible" and status_reason is None:
+        if status in REASON_REQUIRED and status_reason is None:
             raise InvalidRequest("statusReason")
         verification = self.find(verification_id)
         if verification.timer is not None:
@@ -107,7 +107,7 @@ class VerificationBackend:
     def _advance(self, verification: Verification, outcome: Outcome) -> None:
         verification.timer = None
         scenarios = self._scenarios.current
-        if outcome.status == SCENARIO_PENDING:
+        if outcome.status == PENDING:
             self._transition(verification, PENDING, None, None)
             recover = outcome.recover_after
             if recover is None:

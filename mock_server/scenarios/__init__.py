@@ -1,12 +1,11 @@
 """Scenario files: payers, a payer's roster of members, and outcome rules."""
 
 from .loader import ScenarioError, load_file, load_text
-from .model import PENDING, ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
+from .model import ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
 from .registry import ScenarioRegistry
 from .resolver import Decision, Resolution, ScenarioSet, fold_name
 
 __all__ = [
-    "PENDING",
     "ROSTER",
     "Coverage",
     "Decision",

@@ -16,9 +16,9 @@ import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
 from ..limits import DAY, MAX_DURATION_SECONDS
+from ..statuses import PENDING, REASON_REQUIRED, STATUS_REASON_VALUES, STATUS_REASONS, STATUSES
 from .dates import parse_date
 from .model import (
-    PENDING,
     ROSTER,
     Coverage,
     Defaults,
@@ -31,7 +31,6 @@ from .model import (
 )
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
-_INELIGIBLE_REASONS = {"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}
 
 
 class ScenarioError(ValueError):
@@ -50,6 +49,9 @@ def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
     # The bound lives in limits.py with every other one; the schema file says where.
     schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
+    # So do the statuses and their reasons, in statuses.py.
+    schema["$defs"]["status"] = {"enum": list(STATUSES)}
+    schema["$defs"]["statusReason"] = {"enum": [*STATUS_REASON_VALUES, None]}
     return jsonschema_rs.validator_for(schema)
 
 
@@ -186,14 +188,13 @@ def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: 
     status = raw["status"]
     reason = raw.get("statusReason")
     if reason is not None:
-        if status == "complete.ineligible" and reason not in _INELIGIBLE_REASONS:
-            raise doc.error(path, f"statusReason {reason} does not go with complete.ineligible")
-        if status == "error.payer" and reason != "CONTACT_PAYER_REQUIRED":
-            raise doc.error(path, f"statusReason {reason} does not go with error.payer")
-        if status not in ("complete.ineligible", "error.payer"):
-            raise doc.error(path, f"{status} carries no statusReason (only complete.ineligible and error.payer do)")
-    elif status == "complete.ineligible":
-        raise doc.error(path, "complete.ineligible needs a statusReason (INACTIVE, NON_COVERED, ...)")
+        allowed = STATUS_REASONS.get(status)
+        if allowed is None:
+            raise doc.error(path, f"{status} carries no statusReason (only {' and '.join(STATUS_REASONS)} do)")
+        if reason not in allowed:
+            raise doc.error(path, f"statusReason {reason} does not go with {status}")
+    elif status in REASON_REQUIRED:
+        raise doc.error(path, f"{status} needs a statusReason ({', '.join(STATUS_REASONS[status][:2])}, ...)")
     if status != PENDING and ("then" in raw or "recoverAfter" in raw):
         raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
     if nested and status == PENDING:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING = "pending"
+# In place of a status: decide from the members list.
 ROSTER = "roster"
 
 
