@@ -175,6 +175,10 @@ def test_the_same_text_follows_the_day_it_is_read_on() -> None:
         "today+8000y",
         "today-2026y",
         "today+96000m",
+        "today+3000000d",
+        "today-800000d",
+        "today+99999999999d",
+        "today+9999999999999999999999m",
     ],
 )
 def test_anything_else_is_a_value_error(text: str) -> None:
@@ -219,6 +223,9 @@ def test_every_form_loads_and_keeps_its_text() -> None:
         ("12/10/1985", "02/29/2023", "today+1y", 8, "day is out of range"),
         ("12/10/1985", "today+1d", "today-1d", 8, "plan.startDate is after plan.endDate"),
         ("12/10/1985", "today-1y", "today+8000y", 8, "out of range"),
+        # Past what a date can hold: refused like any unusable date, not an exception escaping.
+        ("today+99999999d", "today-1y", "today+1y", 7, "'today+99999999d' is out of the calendar's range"),
+        ("12/10/1985", "today-1y", "today+99999999999d", 8, "out of the calendar's range"),
     ],
 )
 def test_a_date_the_loader_cannot_use_is_file_line_problem(

@@ -30,9 +30,12 @@ def parse_date(text: str, today: date) -> date:
         if sign is None:
             return today
         n = int(amount) * (1 if sign == "+" else -1)
-        if unit == "d":
-            return today + timedelta(days=n)
-        return _add_months(today, n if unit == "m" else 12 * n)
+        try:
+            if unit == "d":
+                return today + timedelta(days=n)
+            return _add_months(today, n if unit == "m" else 12 * n)
+        except OverflowError:  # past what `date` holds: an unusable date, like 02/30 (ValueError)
+            raise ValueError(f"{text!r} is out of the calendar's range") from None
     raise ValueError(f"{text!r} is neither MM/DD/YYYY nor today±N(d|m|y)")
 
 
