@@ -40,7 +40,8 @@ def parse_date(text: str, today: date) -> date:
 
 
 def format_date(day: date) -> str:
-    return day.strftime("%m/%d/%Y")
+    # Not strftime: its %Y gives "26", not "0026", for the year 26 on glibc.
+    return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
 
 
 def resolve_date(text: str, today: date) -> str:
