@@ -170,6 +170,11 @@ def test_the_same_text_follows_the_day_it_is_read_on() -> None:
         "today++1d",
         "today+1.5d",
         "today+1d+1d",
+        "today\n",
+        "today+1d\n",
+        "09/20/2006\n",
+        "\u0660\u0669/\u0662\u0660/\u0662\u0660\u0660\u0666",  # 09/20/2006 in Arabic-Indic digits
+        "today+\u0663d",
         "today+1e3d",
         "yesterday",
         "now",

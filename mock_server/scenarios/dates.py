@@ -7,8 +7,10 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-_RELATIVE = re.compile(r"^today(?:([+-])(\d+)([dmy]))?$")
-_ABSOLUTE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+# Matched whole (fullmatch: `$` also matches before a trailing newline), ASCII digits only
+# (`\d` also matches other scripts' digits, which int() reads).
+_RELATIVE = re.compile(r"today(?:([+-])([0-9]+)([dmy]))?")
+_ABSOLUTE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -22,10 +24,10 @@ def _add_months(day: date, months: int) -> date:
 @lru_cache(maxsize=4096)
 def parse_date(text: str, today: date) -> date:
     """Raise ValueError for anything that is not a real date in either form."""
-    if match := _ABSOLUTE.match(text):
+    if match := _ABSOLUTE.fullmatch(text):
         month, day, year = (int(g) for g in match.groups())
         return date(year, month, day)
-    if match := _RELATIVE.match(text):
+    if match := _RELATIVE.fullmatch(text):
         sign, amount, unit = match.groups()
         if sign is None:
             return today
