@@ -20,6 +20,14 @@ from mock_server.scenarios import fold_name
 DETERMINISTIC = settings(derandomize=True, deadline=None)
 
 PLAIN_NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+# Letters of other scripts, without the ones that are a base letter plus a mark (Cyrillic short i).
+OTHER_SCRIPTS = st.text(
+    alphabet="\u0430\u0431\u0432\u0433\u0434\u0435\u0436\u0437\u0438\u043a\u043b\u043c\u043d"  # Cyrillic
+    "\u03b1\u03b2\u03b3\u03b4\u03b5\u03b6\u03b7\u03b8\u03b9\u03ba\u03bb\u03bc\u03bd"  # Greek
+    "\u674e\u738b\u5f20\u9648\u00f8\u0142\u00e6",  # CJK (Li, Wang, Zhang, Chen), o with stroke, l with stroke, ae
+    min_size=1,
+    max_size=8,
+)
 # Spaces, hyphens, apostrophes (straight, curly, grave, acute), a no-break space, and the like.
 SEPARATORS = st.text(alphabet=" \t\n-'.,\u2019\u2018`\u00b4\u00a0_/()\"", max_size=3)
 # Combining marks that compose with Latin letters into the accented letters names carry.
@@ -64,6 +72,14 @@ def test_different_plain_names_stay_different(first: str, second: str) -> None:
     assert (fold_name(first) == fold_name(second)) == (first == second)
 
 
+@DETERMINISTIC
+@given(OTHER_SCRIPTS, OTHER_SCRIPTS)
+def test_letters_of_every_script_count(first: str, second: str) -> None:
+    # Two Cyrillic names must not fold to the same empty string, nor "S\u00f8ren" to "Sren".
+    assert fold_name(first) == first
+    assert (fold_name(first) == fold_name(second)) == (first == second)
+
+
 @pytest.mark.parametrize(
     ("spelled", "plain"),
     [
@@ -84,12 +100,27 @@ def test_different_plain_names_stay_different(first: str, second: str) -> None:
         ("O\u02bbahu", "oahu"),  # the okina (a modifier letter) is written or left out alike
         ("John\u00a0Doe", "johndoe"),
         ("Henry 3rd", "henry3rd"),
+        ("\u0418\u0412\u0410\u041d", "\u0438\u0432\u0430\u043d"),  # IVAN in Cyrillic capitals
+        ("\u0401\u043b\u043a\u0438\u043d", "\u0435\u043b\u043a\u0438\u043d"),  # a Cyrillic accent folds too
     ],
 )
 def test_examples(spelled: str, plain: str) -> None:
     assert fold_name(spelled) == plain
 
 
-@pytest.mark.parametrize(("first", "second"), [("Ann", "Anne"), ("Jon", "John"), ("Doe", "Dow"), ("Li", "Lu")])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Ann", "Anne"),
+        ("Jon", "John"),
+        ("Doe", "Dow"),
+        ("Li", "Lu"),
+        ("\u0418\u0432\u0430\u043d", "\u041f\u0435\u0442\u0440"),  # Ivan, Petr in Cyrillic
+        ("\u0418\u0432\u0430\u043d", "-"),
+        ("\u674e", "\u738b"),  # Li, Wang
+        ("S\u00f8ren", "Sren"),
+        ("\u0141ukasz", "ukasz"),
+    ],
+)
 def test_a_different_letter_is_a_different_name(first: str, second: str) -> None:
     assert fold_name(first) != fold_name(second)
