@@ -53,6 +53,22 @@ def test_different_seeds_give_different_sequences(first: int, second: int) -> No
         assert draws(IdSource(first)) != draws(IdSource(second))
 
 
+@DETERMINISTIC
+@given(st.integers(min_value=1, max_value=2**64))
+def test_a_negative_seed_is_not_its_positive(seed: int) -> None:
+    assert draws(IdSource(-seed)) != draws(IdSource(seed))
+    assert draws(IdSource(-seed)) == draws(IdSource(-seed))
+
+
+def test_non_negative_seeds_keep_the_identifiers_they_have_always_given() -> None:
+    ids = IdSource(42)
+    assert (ids.uuid(), ids.token(12), ids.secret_bytes(4).hex()) == (
+        "bdd640fb-0667-4ad1-9c80-317fa3b1799d",
+        "rpoiVgRV5IfL",
+        "6c031199",
+    )
+
+
 def test_seed_zero_is_a_seed() -> None:
     assert draws(IdSource(0)) == draws(IdSource(0))
 
