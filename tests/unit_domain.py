@@ -59,6 +59,7 @@ class Domain:
     store: MemoryStore
     registry: ScenarioRegistry
     backend: VerificationBackend
+    bus: EventBus
     events: list[VerificationEvent] = field(default_factory=list)
 
     def create(self, member_id: str = "00000000", principal: Principal = SANDBOX, **fields: str) -> Verification:
@@ -69,7 +70,10 @@ class Domain:
         assert self.scheduler.run_due() == []
 
     def advance(self, seconds: float) -> None:
-        """The real `Scheduler.advance`: each job runs with the clock at its own due time."""
+        """The real `Scheduler.advance`: each job runs with the clock at its own due time.
+
+        Its own event loop each time: fine for the backend, whose jobs start no async work.
+        """
         assert asyncio.run(self.scheduler.advance(seconds)) is True
 
     def elapsed(self) -> float:
@@ -92,7 +96,7 @@ def domain(
         registry.add(file)
     bus = EventBus()
     backend = VerificationBackend(store, registry, scheduler, bus, IdSource(7), latency)
-    built = Domain(clock, scheduler, store, registry, backend)
+    built = Domain(clock, scheduler, store, registry, backend, bus)
     bus.subscribe(built.events.append)
     return built
 
