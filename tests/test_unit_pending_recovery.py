@@ -169,7 +169,7 @@ rules:
 )
 def test_which_delay_applies(latency: float | None, label: str | None, due: float) -> None:
     unit = domain(scenario(SLOW_DEFAULTS), latency=latency)
-    verification = unit.create(**({"id": label} if label else {}))
+    verification = unit.create(id=label)
     assert verification.timer is not None and verification.timer.due - unit.clock.base() == due
 
 
@@ -194,8 +194,10 @@ def test_without_any_delay_the_result_is_due_at_once() -> None:
 def test_which_recovery_time_applies(startup: str, runtime: str | None, label: str | None, recovery: float) -> None:
     files = () if runtime is None else (scenario(runtime),)
     unit = domain(*files, startup=None if startup == "default" else (scenario(BARE),), latency=0.0)
-    fields = {"payer_id": "P1"} if startup == "bare" else {}
-    verification = unit.create("M1" if startup == "bare" else "30000000", **fields, **({"id": label} if label else {}))
+    if startup == "bare":
+        verification = unit.create("M1", payer_id="P1", id=label)
+    else:
+        verification = unit.create("30000000", id=label)
     unit.run_due()
     assert verification.status == PENDING
     assert verification.timer is not None and verification.timer.due - unit.clock.now() == recovery

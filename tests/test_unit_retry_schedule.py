@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 from unit_domain import PRODUCTION, SANDBOX, Domain, domain
@@ -69,7 +70,7 @@ class Wired:
         return list(self.journal)
 
 
-def run(test: Callable[[Wired], Awaitable[None]], journal_size: int = 100) -> None:
+def run(test: Callable[[Wired], Coroutine[Any, Any, None]], journal_size: int = 100) -> None:
     """One event loop for the whole test: the dispatcher's per-endpoint locks belong to one loop."""
     asyncio.run(test(Wired(journal_size)))
 

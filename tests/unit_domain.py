@@ -62,8 +62,15 @@ class Domain:
     bus: EventBus
     events: list[VerificationEvent] = field(default_factory=list)
 
-    def create(self, member_id: str = "00000000", principal: Principal = SANDBOX, **fields: str) -> Verification:
-        return self.backend.create_verification(principal, request(member_id, **fields))
+    def create(
+        self,
+        member_id: str = "00000000",
+        principal: Principal = SANDBOX,
+        *,
+        payer_id: str = "60054",
+        id: str | None = None,
+    ) -> Verification:
+        return self.backend.create_verification(principal, request(member_id, payer_id=payer_id, id=id))
 
     def run_due(self) -> None:
         """Run what is due now; the backend's jobs start no async work, so no event loop is needed."""
@@ -113,6 +120,6 @@ DOCUMENTED_REQUEST = VerificationRequest(
 )
 
 
-def request(member_id: str = "00000000", **fields: str) -> VerificationRequest:
-    """The documented sandbox member (John Doe, 09/20/2006, Aetna 60054) with `member_id` and `fields`."""
-    return replace(DOCUMENTED_REQUEST, member_id=member_id, **fields)
+def request(member_id: str = "00000000", *, payer_id: str = "60054", id: str | None = None) -> VerificationRequest:
+    """The documented sandbox member (John Doe, 09/20/2006, CA) with this member id, payer id and `id` label."""
+    return replace(DOCUMENTED_REQUEST, member_id=member_id, payer_id=payer_id, id=id)
