@@ -32,3 +32,10 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
 # (it generates 24-byte keys and refuses keys outside 24..75 bytes).
 MIN_WEBHOOK_KEY_BYTES = 24
 MAX_WEBHOOK_KEY_BYTES = 75
+
+# The years a scenario date may fall in when the file loads: Sohar's MM/DD/YYYY fields only
+# carry 19xx and 20xx (openapi/sohar.yaml's date pattern). A relative date (`today+N`) thus
+# moves less than two centuries, and with the clock at most a century off it stays a date
+# `datetime` holds: resolving a verification can never fail on it.
+MIN_SCENARIO_YEAR = 1900
+MAX_SCENARIO_YEAR = 2099

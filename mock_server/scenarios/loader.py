@@ -15,7 +15,7 @@ import jsonschema_rs
 import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
-from ..limits import DAY, MAX_DURATION_SECONDS
+from ..limits import DAY, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
 from ..statuses import PENDING, REASON_REQUIRED, STATUS_REASON_VALUES, STATUS_REASONS, STATUSES
 from .dates import parse_date
 from .model import (
@@ -151,12 +151,23 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
     return _build(data, doc, today or date.today())
 
 
+def _scenario_date(text: str, today: date) -> date:
+    """A date as the file states it, refused when Sohar's MM/DD/YYYY fields could not carry it."""
+    day = parse_date(text, today)
+    if not MIN_SCENARIO_YEAR <= day.year <= MAX_SCENARIO_YEAR:
+        raise ValueError(
+            f"{text!r} falls in the year {day.year}, outside {MIN_SCENARIO_YEAR}-{MAX_SCENARIO_YEAR} "
+            "(the years Sohar's dates carry)"
+        )
+    return day
+
+
 def _coverage(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], today: date) -> Coverage:
     own = {key: raw[key] for key in _COVERAGE_KEYS if key in raw}
     plan = own.get("plan") or {}
     try:
-        start = parse_date(plan["startDate"], today) if plan.get("startDate") else None
-        end = parse_date(plan["endDate"], today) if plan.get("endDate") else None
+        start = _scenario_date(plan["startDate"], today) if plan.get("startDate") else None
+        end = _scenario_date(plan["endDate"], today) if plan.get("endDate") else None
     except ValueError as exc:
         raise doc.error((*path, "plan"), str(exc)) from None
     if start and end and start > end:
@@ -255,9 +266,15 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             raise doc.error(path, f"member {key[1]} of payer {key[0]} is listed twice (first at members.{seen[key]})")
         seen[key] = index
         try:
-            parse_date(raw["dateOfBirth"], today)
+            _scenario_date(raw["dateOfBirth"], today)
         except ValueError as exc:
             raise doc.error((*path, "dateOfBirth"), str(exc)) from None
+        subscriber_birth = (raw.get("subscriber") or {}).get("dateOfBirth")
+        try:
+            if subscriber_birth is not None:
+                _scenario_date(subscriber_birth, today)
+        except ValueError as exc:
+            raise doc.error((*path, "subscriber", "dateOfBirth"), str(exc)) from None
         members.append(
             Member(
                 member_id=raw["memberId"],
