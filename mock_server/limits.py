@@ -32,3 +32,9 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
 # (it generates 24-byte keys and refuses keys outside 24..75 bytes).
 MIN_WEBHOOK_KEY_BYTES = 24
 MAX_WEBHOOK_KEY_BYTES = 75
+
+# Providers created through Create Provider (or the admin API), per environment; those a
+# scenario file declares are bounded by the file. Past it Create Provider is a 409.
+MAX_PROVIDERS_PER_ENVIRONMENT = 10_000
+# A `providerGroupId` is an id (Sohar's example is a UUID), not a document.
+MAX_PROVIDER_GROUP_ID_LENGTH = 64
