@@ -330,7 +330,9 @@ def _providers(raw_providers: list[dict[str, Any]], doc: _Located) -> tuple[Decl
     for index, raw in enumerate(raw_providers):
         path = ("providers", index)
         if not is_valid_npi(raw["npi"]):
-            raise doc.error((*path, "npi"), f"npi {raw['npi']} fails the NPI check digit (Luhn with prefix 80840)")
+            raise doc.error(
+                (*path, "npi"), f"providers.{index}.npi: {raw['npi']} fails the NPI check digit (Luhn, prefix 80840)"
+            )
         environment = raw.get("environment", "sandbox")
         kind = raw.get("type", "rendering")
         group_id = raw.get("providerGroupId")
