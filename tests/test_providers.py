@@ -178,6 +178,12 @@ def test_bad_npis_are_refused_without_request_validation_too() -> None:
             assert response.status_code == 400, (npi, response.text)
             assert response.json() == {"error": "invalid_request_error", "param": "npi"}
         assert mock.http.post("/v1/providers", json=[], headers=mock.headers()).json()["param"] == "body"
+        # Fields of any JSON type are refused by name, never a 500.
+        for field, value in [("state", {"a": 1}), ("state", ["CA"]), ("type", {}), ("payerId", ["60054"]),
+                             ("providerGroupId", 5), ("type", ["group"])]:  # fmt: skip
+            response = create_provider(mock, **{field: value})
+            assert response.status_code == 400, (field, value, response.text)
+            assert response.json() == {"error": "invalid_request_error", "param": field}
 
 
 def test_providers_are_per_environment(mock: RunningMock) -> None:

@@ -37,6 +37,10 @@ async def list_providers(core: MockCore, request: Request) -> Response:
 
 async def create_provider(core: MockCore, request: Request) -> Response:
     body = await _json_object(core, request)
+    for optional in ("environment", "type", "providerGroupId"):
+        if optional in body and body[optional] is None:
+            # null is not "absent": a script that sends it most likely meant a value.
+            raise InvalidRequest(optional, f"{optional} must be text when given; leave it out for the default")
     environment = body.get("environment", "sandbox")
     if environment not in ENVIRONMENTS:
         raise InvalidRequest("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")

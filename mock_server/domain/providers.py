@@ -103,7 +103,7 @@ class ProviderRegistry:
         payer = self._scenarios.current.find_payer(payer_id) if isinstance(payer_id, str) else None
         if payer is None:
             raise InvalidRequest("payerId", f"payerId must be a payer the directory holds, got {payer_id!r}")
-        if state not in US_STATES:
+        if not isinstance(state, str) or state not in US_STATES:
             raise InvalidRequest("state", "state must be a two-letter US state code (CA, NY, ...)")
         if provider_group_id is not None and (
             not isinstance(provider_group_id, str) or not 0 < len(provider_group_id) <= MAX_PROVIDER_GROUP_ID_LENGTH
@@ -112,9 +112,9 @@ class ProviderRegistry:
                 "providerGroupId", f"providerGroupId must be text of 1 to {MAX_PROVIDER_GROUP_ID_LENGTH} characters"
             )
         kind = DEFAULT_KIND if kind is None else kind
-        if kind not in PROVIDER_KINDS:
+        if not isinstance(kind, str) or kind not in PROVIDER_KINDS:
             raise InvalidRequest("type", f"type must be one of {', '.join(PROVIDER_KINDS)}")
-        assert isinstance(npi, str) and isinstance(state, str) and isinstance(kind, str)
+        assert isinstance(npi, str)
         config: _Config = (environment, npi, payer.payer_id, state, kind, provider_group_id)
         known = self._by_config.get(config)
         if known is not None:
