@@ -40,6 +40,7 @@ class Result:
     body: Any
     # For the journal: the verification status an answer carried.
     verification_status: str | None = None
+    network_status: str | None = None
 
 
 class Stage(Enum):
@@ -123,6 +124,7 @@ class Operation:
             environment=principal.environment if principal else None,
             error_param=error.param if error else None,
             verification_status=result.verification_status if result else None,
+            network_status=result.network_status if result else None,
             client_id=principal.client_id if principal else None,
             violation=(
                 violation_for(stage, error, self.operation_id, bool(request.headers.get("authorization")))

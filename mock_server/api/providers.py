@@ -59,7 +59,7 @@ async def delete_provider(core: MockCore, call: Call) -> Result:
 
 async def get_network_status(core: MockCore, call: Call) -> Result:
     status = core.network.get_network_status(_principal(call), call.request.path_params["verificationId"])
-    return Result(200, status.to_api())
+    return Result(200, status.to_api(), network_status=status.status)
 
 
 def routes(core: MockCore) -> list[Route]:
