@@ -21,6 +21,9 @@ CREATE_BODY: dict[str, Any] = {
     "specialtyCode": "PSY",
     "id": "123456",
 }
+# Row 9's Create Provider body: Sohar's example with an NPI whose check digit holds. The same
+# config every time, so ours answers the provider it already made (one dict lookup past the checks).
+PROVIDER_BODY: dict[str, Any] = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
 
 
 def call(
