@@ -73,9 +73,12 @@ def point_at_real_payer(case: Any, payer_ids: tuple[str, ...]) -> None:
     if payer_ids and isinstance(body.get("payerId"), str):
         body["payerId"] = real_payer_for(body["payerId"], payer_ids)
     npi = body.get("npi")
-    ten_digits = isinstance(npi, str) and len(npi) == NPI_LENGTH and npi.isascii() and npi.isdigit()
-    if case.operation.label == CREATE_PROVIDER and ten_digits:
+    if case.operation.label == CREATE_PROVIDER and isinstance(npi, str) and _ten_digits(npi):
         body["npi"] = valid_npi_for(npi)
+
+
+def _ten_digits(text: str) -> bool:
+    return len(text) == NPI_LENGTH and text.isascii() and text.isdigit()
 
 
 class _SoharToken:

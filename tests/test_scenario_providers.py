@@ -3,8 +3,11 @@ providers outliving a reset on a running mock."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from conformance import validating_mock
@@ -191,3 +194,16 @@ def test_an_upload_with_a_bad_npi_changes_nothing(mock: RunningMock) -> None:
     assert refused.json()["param"] == "scenario"
     assert refused.json()["message"].startswith("bad.yaml:3: providers.0.npi: 1558598798 fails the NPI check digit")
     assert status_of_new(mock) == "error.payer.npi"
+
+
+def test_check_counts_providers_and_network_rules(tmp_path: Path) -> None:
+    path = tmp_path / "enrolled.yaml"
+    path.write_text(DECLARED + "network:\n  - {match: {payerId: AETNA}, status: inn}\n")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mock_server", "check", "--scenarios", str(default_scenarios_dir()), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "1 providers, 2 network rules" in checked.stdout
