@@ -11,6 +11,9 @@ from mock_server.testing import DOCUMENTED_MEMBER, SANDBOX_CREDENTIALS
 CREDENTIALS = SANDBOX_CREDENTIALS
 # Sohar's documented sandbox member: the create every throughput row sends, and it is eligible.
 CREATE_BODY: dict[str, Any] = {**DOCUMENTED_MEMBER, "id": "123456"}
+# Row 9's Create Provider body: Sohar's example with an NPI whose check digit holds. The same
+# config every time, so ours answers the provider it already made (one dict lookup past the checks).
+PROVIDER_BODY: dict[str, Any] = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
 
 
 def call(

@@ -28,8 +28,15 @@ STATUS_TRIGGERS = {
     "error.member.dob": "memberId 10000001",
     "error.member.name": "memberId 10000002",
     "error.payer": "memberId 20000000 or 20000001",
-    "error.payer.npi": "memberId 20000002",
+    "error.payer.npi": "memberId 20000002, or 20000003 with no provider enrolled",
     "pending": "memberId 30000000, or start the mock with --latency",
+}
+NETWORK_STATUSES = ("inn", "oon", "pending")
+# How to reach each network status with the packaged default scenarios.
+NETWORK_TRIGGERS = {
+    "inn": "any finished verification at payer 60054",
+    "oon": "a finished verification at another payer, e.g. 62308",
+    "pending": "ask while a verification is pending (memberId 30000000)",
 }
 ERROR_STATUSES = (400, 403, 404)
 EXIT_MISSING = 1
@@ -47,6 +54,7 @@ class Report:
     total: int
     dropped: int
     unknown_operations: Counter[str] = field(default_factory=Counter)
+    network_statuses: Counter[str] = field(default_factory=Counter)
 
     def missing_statuses(self, required: tuple[str, ...]) -> list[str]:
         return [status for status in required if not self.statuses[status]]
@@ -62,6 +70,7 @@ class Report:
             "operations": {op: {str(k): v for k, v in sorted(c.items())} for op, c in self.operations.items()},
             "statuses": {status: self.statuses[status] for status in STATUSES},
             "missingStatuses": self.missing_statuses(required),
+            "networkStatuses": {status: self.network_statuses[status] for status in NETWORK_STATUSES},
             "errors": [
                 {"statusCode": status, "param": param, "count": count}
                 for (status, param), count in sorted(self.errors.items(), key=_error_order)
@@ -81,6 +90,7 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
     statuses: Counter[str] = Counter()
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
+    network: Counter[str] = Counter()
     violations = []
     for record in records:
         op = record.get("operationId")
@@ -91,11 +101,13 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
             unknown[str(op) if op else f"{record['method']} {record['path']}"] += 1
         if record.get("verificationStatus"):
             statuses[record["verificationStatus"]] += 1
+        if record.get("networkStatus"):
+            network[record["networkStatus"]] += 1
         if code >= 400:
             errors[(code, record.get("errorParam"))] += 1
         if not record.get("conforms", True):
             violations.append(record)
-    return Report(operations, statuses, errors, violations, len(records), dropped, unknown)
+    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, network)
 
 
 def _times(count: int) -> str:
@@ -117,6 +129,11 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         note = _times(count) if count else f"never seen — default scenarios: {STATUS_TRIGGERS[status]}"
         marker = "✓" if count else ("✗" if status in required else "-")
         lines.append(f"  {marker} {status.ljust(19)}  {note}")
+    lines += ["", "Network statuses (Get Network Status answers):"]
+    for status in NETWORK_STATUSES:
+        count = report.network_statuses[status]
+        note = _times(count) if count else f"never seen — default scenarios: {NETWORK_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
     lines += ["", "Error responses:"]
     for error_status in ERROR_STATUSES:
         by_param = sorted((param, n) for (code, param), n in report.errors.items() if code == error_status)

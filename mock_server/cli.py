@@ -117,7 +117,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             print(f"error   {exc}", file=sys.stderr)
             return 1
-        counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
+        counts = (
+            f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules, "
+            f"{len(combined.providers)} providers, {len(combined.network)} network rules"
+        )
         print(f"{len(loaded)} file(s): {counts}")
     return 1 if failed else 0
 

@@ -10,6 +10,8 @@ from .clock import Clock, Scheduler
 from .contract import Contract
 from .domain.auth import TokenIssuer
 from .domain.events import EventBus
+from .domain.network import NetworkDirectory
+from .domain.providers import ProviderRegistry
 from .domain.store import memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
@@ -50,9 +52,11 @@ class MockCore:
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
+        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.providers
         )
+        self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
             DeliveryJournal(settings.journal_size),
@@ -89,6 +93,7 @@ class MockCore:
         self.clock.reset()
         self.ids.reseed()
         self.scenarios.reset()
+        self.providers.reset()
         self.webhooks.reset()
 
 

@@ -39,3 +39,9 @@ MAX_WEBHOOK_KEY_BYTES = 75
 # `datetime` holds: resolving a verification can never fail on it.
 MIN_SCENARIO_YEAR = 1900
 MAX_SCENARIO_YEAR = 2099
+
+# Providers created through Create Provider (or the admin API), per environment; those a
+# scenario file declares are bounded by the file. Past it Create Provider is a 409.
+MAX_PROVIDERS_PER_ENVIRONMENT = 10_000
+# A `providerGroupId` is an id (Sohar's example is a UUID), not a document.
+MAX_PROVIDER_GROUP_ID_LENGTH = 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -16,21 +17,42 @@ import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
 from ..limits import DAY, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
+from ..npi import is_valid_npi
 from ..statuses import PENDING, REASON_REQUIRED, STATUS_REASON_VALUES, STATUS_REASONS, STATUSES
 from .dates import parse_date
 from .model import (
     ROSTER,
     Coverage,
+    DeclaredProvider,
     Defaults,
+    Label,
     Matcher,
     Member,
+    NetworkRule,
     Outcome,
     Payer,
+    ProviderGroup,
     Rule,
     ScenarioFile,
 )
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
+# Ids of things a file declares without one: derived from what they are, so they stay the same
+# across restarts and resets, and two files declaring the same thing give it the same id.
+_DECLARED = uuid.UUID("5d1b3a4e-6f0c-4b8e-9a57-0c7f2e9d1a63")
+# Sohar's Get Network Status page shows one system label per color; a label without an `id`
+# gets the id that page shows for its color.
+LABEL_IDS = {
+    "green": "cb075a05-4510-456c-addb-fc2efdb74686",
+    "orange": "de6a246c-2900-4b47-b748-aa32ab51e1da",
+    "yellow": "992d71b7-ef7e-47e3-92c4-1a1c459d3333",
+    "blue": "d7d9a80a-985b-429a-9163-07539f281382",
+    "red": "cfb12530-ff1e-40b0-8ffe-e4d3ab4ce422",
+}
+
+
+def declared_id(*parts: str | None) -> str:
+    return str(uuid.uuid5(_DECLARED, "\x1f".join(part or "" for part in parts)))
 
 
 class ScenarioError(ValueError):
@@ -253,6 +275,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             alias_payer_ids=tuple(p.get("aliasPayerIds", ())),
             alias_payer_names=tuple(p.get("aliasPayerNames", ())),
             group_of=tuple(p.get("groupOf", ())),
+            requires_provider=p.get("requiresProvider"),
         )
         for p in data.get("payers", [])
     )
@@ -290,6 +313,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 profile=raw.get("profile"),
                 own_coverage={k: raw[k] for k in _COVERAGE_KEYS if k in raw},
                 source=doc.where(path),
+                requires_provider=raw.get("requiresProvider"),
             )
         )
     rules = []
@@ -305,6 +329,8 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             )
         )
     return ScenarioFile(
+        providers=_providers(data.get("providers", []), doc),
+        network=tuple(_network_rule(raw, doc, ("network", index)) for index, raw in enumerate(data.get("network", []))),
         source=doc.source,
         name=data.get("name") or Path(doc.source).stem,
         description=data.get("description", ""),
@@ -313,4 +339,63 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         profiles=profiles,
         members=tuple(members),
         rules=tuple(rules),
+    )
+
+
+def _providers(raw_providers: list[dict[str, Any]], doc: _Located) -> tuple[DeclaredProvider, ...]:
+    providers: dict[str, DeclaredProvider] = {}
+    for index, raw in enumerate(raw_providers):
+        path = ("providers", index)
+        if not is_valid_npi(raw["npi"]):
+            raise doc.error(
+                (*path, "npi"), f"providers.{index}.npi: {raw['npi']} fails the NPI check digit (Luhn, prefix 80840)"
+            )
+        environment = raw.get("environment", "sandbox")
+        kind = raw.get("type", "rendering")
+        group_id = raw.get("providerGroupId")
+        identity = (environment, raw["npi"], raw["payerId"].upper(), raw["state"], kind, group_id)
+        provider_id = declared_id("provider", *identity)
+        # The same enrolment twice is one provider, as Create Provider makes it.
+        providers.setdefault(
+            provider_id,
+            DeclaredProvider(
+                provider_id=provider_id,
+                environment=environment,
+                npi=raw["npi"],
+                payer_id=raw["payerId"],
+                state=raw["state"],
+                kind=kind,
+                provider_group_id=group_id,
+                source=doc.where(path),
+            ),
+        )
+    return tuple(providers.values())
+
+
+def _one_or_more(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    return tuple(raw) if isinstance(raw, list) else (raw,)
+
+
+def _network_rule(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...]) -> NetworkRule:
+    match = raw.get("match", {})
+    labels = tuple(
+        Label(label.get("id") or LABEL_IDS[label["color"]], label["color"]) for label in raw.get("labels", [])
+    )
+    groups = tuple(
+        ProviderGroup(g.get("id") or declared_id("group", g["name"], g["tin"]), g["name"], g["tin"], g["status"])
+        for g in raw.get("providerGroups", [])
+    )
+    return NetworkRule(
+        name=raw.get("name") or f"network[{path[-1]}]",
+        payer_ids=_one_or_more(match.get("payerId")),
+        # Plan names compare without regard to case: payers spell them in capitals, files need not.
+        plans=tuple(plan.casefold() for plan in _one_or_more(match.get("plan"))),
+        states=_one_or_more(match.get("state")),
+        specialties=_one_or_more(match.get("specialty")),
+        status=raw["status"],
+        labels=labels,
+        provider_groups=groups,
+        source=doc.where(path),
     )
