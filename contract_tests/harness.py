@@ -1,9 +1,9 @@
 """A running mock plus a verifying webhook receiver, for tests: what the `sohar_mock` fixture hands out.
 
-    with SoharMock() as sohar:
-        httpx.post(f"{sohar.base_url}/v2/verifications", ...)
-        event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
-        sohar.advance(5)
+with SoharMock() as sohar:
+    httpx.post(f"{sohar.base_url}/v2/verifications", ...)
+    event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
+    sohar.advance(5)
 """
 
 from __future__ import annotations

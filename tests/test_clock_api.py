@@ -103,9 +103,10 @@ def test_a_frozen_clock_stands_still_between_advances() -> None:
 def test_a_reset_during_an_advance_wins_and_nothing_it_dropped_is_sent() -> None:
     # The verification resolves 10 s into the advance; its webhook's first attempt then hangs on a
     # receiver that takes its time, which keeps the advance waiting: that is when the reset comes.
-    with receiving([Reply(200, hang=60)]) as receiver, RunningMock(
-        webhook_urls=(receiver.url,), freeze_clock=True, latency=10, webhook_timeout=120
-    ) as mock:
+    with (
+        receiving([Reply(200, hang=60)]) as receiver,
+        RunningMock(webhook_urls=(receiver.url,), freeze_clock=True, latency=10, webhook_timeout=120) as mock,
+    ):
         create(mock)
         answer: dict[str, httpx.Response] = {}
 

@@ -73,7 +73,6 @@ def violation_for(stage: Stage, error: Exception, operation_id: str, had_authori
     return None
 
 
-
 Handler = Callable[[MockCore, Call], Awaitable[Result]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
