@@ -7,6 +7,7 @@ signatures with the official `svix` library. `script` decides each answer in tur
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -66,7 +67,24 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # Counted when accepted, before the handler thread starts: `quiesce` sees every
+            # connection accepted so far, handled or not.
+            def process_request(self, request: Any, client_address: Any) -> None:
+                with receiver._arrived:
+                    receiver._in_hand += 1
+                super().process_request(request, client_address)
+
+            def process_request_thread(self, request: Any, client_address: Any) -> None:
+                try:
+                    super().process_request_thread(request, client_address)
+                finally:
+                    with receiver._arrived:
+                        receiver._in_hand -= 1
+                        receiver._arrived.notify_all()
+
+        self._in_hand = 0
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks"
 
@@ -76,6 +94,22 @@ class Receiver:
             if not self._arrived.wait_for(lambda: len(self.deliveries) >= count, timeout):
                 raise AssertionError(f"expected {count} deliveries, got {len(self.deliveries)}")
             return list(self.deliveries)
+
+    def quiesce(self, timeout: float = 10.0) -> None:
+        """Return once every request that reached the receiver before this call has been handled.
+
+        A delivery the mock had already written when a reset dropped it still lands here, and
+        would otherwise be recorded after the next test cleared `deliveries`. Connections are
+        accepted in arrival order, so once a request of our own has been answered, every earlier
+        one has been accepted and counted; then wait for those in hand to finish.
+        """
+        with socket.create_connection(self._server.server_address[:2], timeout=timeout) as probe:
+            probe.sendall(b"GET /quiesce HTTP/1.0\r\n\r\n")
+            while probe.recv(4096):
+                pass
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: self._in_hand == 0, timeout):
+                raise AssertionError(f"{self._in_hand} requests still in hand after {timeout} s")
 
     def events(self) -> list[str]:
         return [d.payload["event"] for d in self.deliveries]

@@ -39,6 +39,7 @@ def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
 @pytest.fixture
 def hooked(hooked_live: RunningMock, hook_receiver: Receiver) -> RunningMock:
     hooked_live.reset()
+    hook_receiver.quiesce()  # what the last test left on the wire lands before the clear, not after
     hook_receiver.deliveries.clear()
     hook_receiver.script.clear()
     return hooked_live
