@@ -9,7 +9,7 @@ import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
-USER_SUITE = '''
+USER_SUITE = """
 import httpx
 
 JOHN_DOE = {
@@ -74,7 +74,7 @@ def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
         assert "complete.eligible" in str(exc)
     else:
         raise AssertionError("wait_for_webhook should have failed")
-'''
+"""
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
