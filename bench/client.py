@@ -6,21 +6,14 @@ import http.client
 import json
 from typing import Any
 
-CREDENTIALS = {"client_id": "sandbox-client-id", "client_secret": "sandbox-client-secret"}
+from mock_server.testing import DOCUMENTED_MEMBER, SANDBOX_CREDENTIALS
+
+CREDENTIALS = SANDBOX_CREDENTIALS
 # Sohar's documented sandbox member: the create every throughput row sends, and it is eligible.
-CREATE_BODY: dict[str, Any] = {
-    "patient": {
-        "firstName": "John",
-        "lastName": "Doe",
-        "dateOfBirth": "09/20/2006",
-        "state": "CA",
-        "memberId": "00000000",
-    },
-    "payerId": "60054",
-    "placeOfServiceCode": "10",
-    "specialtyCode": "PSY",
-    "id": "123456",
-}
+CREATE_BODY: dict[str, Any] = {**DOCUMENTED_MEMBER, "id": "123456"}
+# Row 9's Create Provider body: Sohar's example with an NPI whose check digit holds. The same
+# config every time, so ours answers the provider it already made (one dict lookup past the checks).
+PROVIDER_BODY: dict[str, Any] = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
 
 
 def call(

@@ -28,8 +28,15 @@ STATUS_TRIGGERS = {
     "error.member.dob": "memberId 10000001",
     "error.member.name": "memberId 10000002",
     "error.payer": "memberId 20000000 or 20000001",
-    "error.payer.npi": "memberId 20000002",
+    "error.payer.npi": "memberId 20000002, or 20000003 with no provider enrolled",
     "pending": "memberId 30000000, or start the mock with --latency",
+}
+NETWORK_STATUSES = ("inn", "oon", "pending")
+# How to reach each network status with the packaged default scenarios.
+NETWORK_TRIGGERS = {
+    "inn": "any finished verification at payer 60054",
+    "oon": "a finished verification at another payer, e.g. 62308",
+    "pending": "ask while a verification is pending (memberId 30000000)",
 }
 ERROR_STATUSES = (400, 403, 404)
 EXIT_MISSING = 1
@@ -47,6 +54,7 @@ class Report:
     total: int
     dropped: int
     unknown_operations: Counter[str] = field(default_factory=Counter)
+    network_statuses: Counter[str] = field(default_factory=Counter)
 
     def missing_statuses(self, required: tuple[str, ...]) -> list[str]:
         return [status for status in required if not self.statuses[status]]
@@ -62,6 +70,7 @@ class Report:
             "operations": {op: {str(k): v for k, v in sorted(c.items())} for op, c in self.operations.items()},
             "statuses": {status: self.statuses[status] for status in STATUSES},
             "missingStatuses": self.missing_statuses(required),
+            "networkStatuses": {status: self.network_statuses[status] for status in NETWORK_STATUSES},
             "errors": [
                 {"statusCode": status, "param": param, "count": count}
                 for (status, param), count in sorted(self.errors.items(), key=_error_order)
@@ -81,6 +90,7 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
     statuses: Counter[str] = Counter()
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
+    network: Counter[str] = Counter()
     violations = []
     # Another contract's operations (the partner eligibility API) are not a Sohar client's calls.
     records = [r for r in records if not r.get("operationId") or r["operationId"] in operations]
@@ -93,11 +103,13 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
             unknown[str(op) if op else f"{record['method']} {record['path']}"] += 1
         if record.get("verificationStatus"):
             statuses[record["verificationStatus"]] += 1
+        if record.get("networkStatus"):
+            network[record["networkStatus"]] += 1
         if code >= 400:
             errors[(code, record.get("errorParam"))] += 1
         if not record.get("conforms", True):
             violations.append(record)
-    return Report(operations, statuses, errors, violations, len(records), dropped, unknown)
+    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, network)
 
 
 def _times(count: int) -> str:
@@ -119,14 +131,19 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         note = _times(count) if count else f"never seen — default scenarios: {STATUS_TRIGGERS[status]}"
         marker = "✓" if count else ("✗" if status in required else "-")
         lines.append(f"  {marker} {status.ljust(19)}  {note}")
+    lines += ["", "Network statuses (Get Network Status answers):"]
+    for status in NETWORK_STATUSES:
+        count = report.network_statuses[status]
+        note = _times(count) if count else f"never seen — default scenarios: {NETWORK_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
     lines += ["", "Error responses:"]
-    for status in ERROR_STATUSES:
-        seen = sorted((param, n) for (code, param), n in report.errors.items() if code == status)
-        if not seen:
-            lines.append(f"  ✗ {status}  never seen")
+    for error_status in ERROR_STATUSES:
+        by_param = sorted((param, n) for (code, param), n in report.errors.items() if code == error_status)
+        if not by_param:
+            lines.append(f"  ✗ {error_status}  never seen")
             continue
-        lines.append(f"  ✓ {status}  {_times(sum(n for _, n in seen))}")
-        lines += [f"        param {param} {_times(n)}" for param, n in seen if param]
+        lines.append(f"  ✓ {error_status}  {_times(sum(n for _, n in by_param))}")
+        lines += [f"        param {param} {_times(n)}" for param, n in by_param if param]
     others = sorted((code, n) for (code, _), n in report.errors.items() if code not in ERROR_STATUSES)
     if others:
         lines.append("  also: " + ", ".join(f"{code} {_times(n)}" for code, n in others))
@@ -178,7 +195,7 @@ def parse_required(text: str) -> tuple[str, ...]:
     return items
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "client-report",
         help="which operations, statuses and errors a client under test has exercised against the mock",

@@ -26,20 +26,12 @@ from datetime import UTC, datetime
 import httpx
 from svix.webhooks import Webhook
 
+from mock_server.statuses import STATUSES as STATUSES  # re-exported: the checks run in this order
+
 ACCEPT = "accept"
 REJECT = "reject"
 # Svix's libraries refuse timestamps more than 5 minutes away from now, either way.
 OUTSIDE_TOLERANCE_SECONDS = 6 * 60
-FINAL_STATUSES = (
-    "complete.eligible",
-    "complete.ineligible",
-    "error.member.id",
-    "error.member.dob",
-    "error.member.name",
-    "error.payer",
-    "error.payer.npi",
-)
-STATUSES = ("pending", *FINAL_STATUSES)
 EXIT_WRONG_ANSWER = 1
 EXIT_UNREACHABLE = 2
 
@@ -262,7 +254,7 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "webhook-consumer",
         help="send valid and adversarial Svix-signed deliveries to a webhook endpoint",

@@ -38,12 +38,16 @@ MOCK_DEFAULT_CREDENTIALS = Credentials("sandbox-client-id", "sandbox-client-secr
 MOCK_DEFAULT_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET
 
 
+# Sohar's Create Provider example, with an NPI whose check digit holds (Sohar's own, 0123456789, does not).
+PROVIDER = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+
+
 def member(**patient: str) -> dict[str, Any]:
     return {**DOCUMENTED_MEMBER, "patient": {**DOCUMENTED_MEMBER["patient"], **patient}, "id": "parity-check"}
 
 
 def without(path: str) -> dict[str, Any]:
-    body = json.loads(json.dumps(member()))
+    body: dict[str, Any] = json.loads(json.dumps(member()))
     *parents, last = path.split(".")
     node = body
     for part in parents:
@@ -88,6 +92,13 @@ def script() -> list[Step]:
         Step("create: missing payerId", "POST", "/v2/verifications", body=without("payerId")),
         Step("create: body not JSON", "POST", "/v2/verifications", raw=b"{not json"),
         Step("create: no Authorization header", "POST", "/v2/verifications", auth="none", body=member()),
+        # Only NPIs Sohar must refuse: a valid one would enrol a provider on the other side's account.
+        Step("provider: 9-digit npi", "POST", "/v1/providers", body={**PROVIDER, "npi": "123456789"}),
+        Step("provider: npi failing the check digit", "POST", "/v1/providers", body={**PROVIDER, "npi": "1234567890"}),
+        Step("provider: no Authorization header", "POST", "/v1/providers", auth="none", body=PROVIDER),
+        # The network-status path is inferred: a 404 here on one side only is a finding about it.
+        Step("network status: unknown verification id", "GET", "/v2/verifications/{unknown}/network-status"),
+        Step("network status: documented member", "GET", "/v2/verifications/{created}/network-status"),
     ]
 
 
@@ -112,7 +123,7 @@ class Side:
         self.tokens = TokenSource(self.base_url, self.credentials)
 
 
-def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer:
+def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str, created_id: str | None = None) -> Answer:
     headers: dict[str, str] = {}
     body = step.body
     if step.auth == "token":
@@ -121,7 +132,8 @@ def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer
         headers["Authorization"] = "Bearer not-a-token"
     elif step.auth == "credentials":
         body = {"client_id": side.credentials.client_id, "client_secret": side.credentials.client_secret}
-    url = side.base_url + step.path.replace("{unknown}", unknown_id)
+    # `{created}`: the first verification this side created in the run (else an unknown id).
+    url = side.base_url + step.path.replace("{unknown}", unknown_id).replace("{created}", created_id or unknown_id)
     kwargs: dict[str, Any] = {"headers": headers}
     if step.raw is not None:
         kwargs["content"] = step.raw
@@ -153,14 +165,16 @@ def _follow(http: httpx.Client, side: Side, verification_id: str, settle: float)
 
 def run_side(side: Side, steps: list[Step], settle: float) -> list[Answer]:
     unknown_id = str(uuid.uuid4())
+    created_id: str | None = None
     answers = []
     with httpx.Client(timeout=30, trust_env=False) as http:
         for step in steps:
-            answer = _send(http, side, step, unknown_id)
+            answer = _send(http, side, step, unknown_id, created_id)
             if step.follow and answer.status_code == 201 and isinstance(answer.body, dict):
                 answer.verification_id = answer.body.get("verificationId")
                 if isinstance(answer.verification_id, str):
                     answer.followed = _follow(http, side, answer.verification_id, settle)
+                    created_id = created_id or answer.verification_id
             answers.append(answer)
     return answers
 
@@ -293,7 +307,7 @@ def _credentials(prefix: str, fallback: Credentials | None) -> Credentials | Non
     return fallback
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "parity",
         help="send the same scripted inputs to the mock and Sohar's sandbox and diff the answers",

@@ -10,6 +10,8 @@ from .clock import Clock, Scheduler
 from .contract import Contract
 from .domain.auth import TokenIssuer
 from .domain.events import EventBus
+from .domain.network import NetworkDirectory
+from .domain.providers import ProviderRegistry
 from .domain.store import memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
@@ -33,9 +35,15 @@ def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
 
 
 class MockCore:
-    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it."""
+    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it.
 
-    def __init__(self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None) -> None:
+    `freeze_gc`: let the store freeze the garbage collector as it grows (domain/store.py), which
+    acts on the whole process; only `sohar-mock serve`, whose process is the mock's own, asks for it.
+    """
+
+    def __init__(
+        self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None, *, freeze_gc: bool = False
+    ) -> None:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
         self.admin_contract = Contract(admin_spec_path())
@@ -46,7 +54,7 @@ class MockCore:
         self.events = EventBus()
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store = memory_store(settings.max_verifications)
+        self.store = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
         self.scenario_sections = SCENARIO_SECTIONS
         self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings),
@@ -54,9 +62,11 @@ class MockCore:
         )
         self.partner = PartnerEligibility(lambda: self.scenarios.section(partner_section.KEY), self.clock.today)
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
+        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.providers
         )
+        self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
             DeliveryJournal(settings.journal_size),
@@ -94,6 +104,7 @@ class MockCore:
         self.ids.reseed()
         self.scenarios.reset()
         self.partner.reset()
+        self.providers.reset()
         self.webhooks.reset()
 
 

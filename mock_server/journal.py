@@ -54,6 +54,8 @@ class RequestRecord:
     verification_status: str | None = None
     client_id: str | None = None
     violation: Violation | None = None
+    # The network status a Get Network Status answered with.
+    network_status: str | None = None
 
     @property
     def conforms(self) -> bool:
@@ -71,6 +73,7 @@ class RequestRecord:
             "clientId": self.client_id,
             "errorParam": self.error_param,
             "verificationStatus": self.verification_status,
+            "networkStatus": self.network_status,
             "conforms": self.conforms,
             "violation": self.violation.to_api() if self.violation else None,
         }

@@ -73,6 +73,9 @@ def test_two_identical_mocks_agree_including_webhooks(
     assert code == 0, out
     assert f"no differences in {len(parity.script())} steps" in out
     assert "201 -> complete.eligible" in out and "400 param=patient.dateOfBirth" in out
+    assert "400 param=npi" in out
+    status_line = next(line for line in out.splitlines() if line.startswith("network status: documented member"))
+    assert status_line.split()[-3:] == ["200", "200", "same"]  # read back, not an unknown id's 404
 
 
 def test_a_drifted_sandbox_is_reported_field_by_field(

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
 # live on different layers: the partner context keeps its domain beside Sohar's and its HTTP
 # adapters beside Sohar's.
 LAYERS: list[set[str]] = [
-    {"mock_server", "limits", "errors", "resources", "ids", "bounded_yaml", "listening", "stopping"},
+    {"mock_server", "limits", "errors", "resources", "ids", "bounded_yaml", "listening", "stopping", "statuses", "npi"},
     {"clock"},
     {"scenarios"},
     {"domain", "partner"},

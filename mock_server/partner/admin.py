@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..api.admin import admin_error
 from ..api.json_input import parse_json
-from ..api.responses import SoharJSONResponse, read_body
+from ..api.responses import SoharJSONResponse, error_response, read_body
 from ..core import MockCore
 from ..errors import InvalidRequest, SoharError
 from .eligibility import PartnerEligibility
@@ -92,7 +91,7 @@ def _endpoint(core: MockCore, handler: AdminHandler) -> Callable[[Request], Awai
         try:
             return await handler(core, request)
         except SoharError as exc:
-            return admin_error(exc)
+            return error_response(exc, message=True)
 
     return endpoint
 

@@ -1,7 +1,7 @@
 """The partner's two operations over HTTP: authenticate -> read -> validate -> answer, journaled.
 
 The error body is this contract's own (`{"error", "param", "message"}`, inferred: 98point6
-documents none), not Sohar's envelope.
+documents none), rendered by the mock's one error renderer with this contract's codes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..api.responses import SoharJSONResponse, read_json
+from ..api.responses import SoharJSONResponse, error_body, read_json
 from ..contract import SchemaViolation
 from ..core import MockCore
 from ..errors import InvalidRequest, MalformedBody, PayloadTooLarge, SoharError
@@ -36,15 +36,9 @@ class PartnerUnauthorized(SoharError):
     status_code = 401
 
 
-_CODES = {400: "invalid_request", 401: "unauthorized", 413: "payload_too_large"}
-
-
-def error_body(error: SoharError) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": _CODES.get(error.status_code, "invalid_request")}
-    if error.param is not None:
-        body["param"] = error.param
-    body["message"] = error.detail or str(error)
-    return body
+# This contract's error codes by status; every partner error carries a `message` (the contract
+# requires one), as every error the partner pipeline raises has a detail.
+ERROR_CODES = {400: "invalid_request", 401: "unauthorized", 413: "payload_too_large"}
 
 
 def _violation(error: SoharError, stage: str) -> Violation | None:
@@ -102,7 +96,7 @@ def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[
             status_code, payload = 200, handler(core, body).to_api()
         except SoharError as exc:
             error = exc
-            status_code, payload = exc.status_code, error_body(exc)
+            status_code, payload = exc.status_code, error_body(exc, message=True, codes=ERROR_CODES)
         core.journal.record(
             at=core.clock.now(),
             method=request.method,

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from ..limits import MAX_PARTNER_COVERAGES_PER_PERSON, MAX_PARTNER_FAMILY_MEMBERS
-from ..scenarios import ScenarioError, Section, SectionPlace
+from ..scenarios import ScenarioError, Section, SectionPlace, scenario_date
 from ..scenarios.dates import parse_iso_date
 from .model import SELF, Address, Enrollment, Family, Person, RosterFile
 from .roster import Roster
@@ -36,6 +36,9 @@ _PERSON_KEYS = (
     "last4Ssn",
 )
 _REQUIRED_PERSON_KEYS = ("firstName", "lastName", "birthDate", "sex")
+# The bound every scenario date keeps: a birth date or an eligibility bound is resolved again on
+# each call, so a relative one must stay a date whatever the mock clock says.
+_WHY_BOUNDED = "the years scenario dates are kept to, so a relative date holds however the clock moves"
 
 
 @cache
@@ -107,7 +110,7 @@ def _date(raw: dict[str, Any], key: str, place: SectionPlace, path: tuple[Any, .
     if key not in raw:
         return None
     try:
-        return parse_iso_date(raw[key], today)
+        return scenario_date(raw[key], today, parse_iso_date, _WHY_BOUNDED)
     except ValueError as exc:
         raise place.error((*path, key), str(exc)) from None
 

@@ -1,18 +1,40 @@
 """Scenario files: payers, a payer's roster of members, and outcome rules."""
 
-from .loader import ScenarioError, Section, SectionPlace, load_file, load_text
-from .model import PENDING, ROSTER, Coverage, Member, Outcome, Payer, Rule, ScenarioFile
+from .loader import ScenarioError, Section, SectionPlace, load_file, load_text, scenario_date
+from .model import (
+    NETWORK_STATUSES,
+    PROVIDER_KINDS,
+    ROSTER,
+    US_STATES,
+    Coverage,
+    DeclaredProvider,
+    Label,
+    Member,
+    NetworkRule,
+    Outcome,
+    Payer,
+    ProviderGroup,
+    Rule,
+    ScenarioFile,
+)
 from .registry import ScenarioRegistry
-from .resolver import Decision, Resolution, ScenarioSet, fold_name
+from .resolver import Decision, EnrolledCheck, Resolution, ScenarioSet, fold_name
 
 __all__ = [
-    "PENDING",
+    "NETWORK_STATUSES",
+    "PROVIDER_KINDS",
     "ROSTER",
+    "US_STATES",
     "Coverage",
     "Decision",
+    "DeclaredProvider",
+    "EnrolledCheck",
+    "Label",
     "Member",
+    "NetworkRule",
     "Outcome",
     "Payer",
+    "ProviderGroup",
     "Resolution",
     "Rule",
     "ScenarioError",
@@ -24,4 +46,5 @@ __all__ = [
     "fold_name",
     "load_file",
     "load_text",
+    "scenario_date",
 ]
