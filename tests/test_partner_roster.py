@@ -290,3 +290,43 @@ def test_names_fold_generously(stored: str, searched: str) -> None:
 @pytest.mark.parametrize(("one", "other"), [("Ann", "Anne"), ("Lee", "Leer"), ("Jr", "Sr"), ("Smith V", "Smith")])
 def test_names_that_differ_stay_different(one: str, other: str) -> None:
     assert fold_partner_name(one) != fold_partner_name(other)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ('birthDate: "1980-01-01"', 'birthDate: "1899-12-31"', f"r.yaml:13: {M0}.birthDate: '1899-12-31' falls in the"),
+        ("birthDate: today-10y", "birthDate: today-200y", f"r.yaml:19: {M1}.birthDate: 'today-200y' falls in the year"),
+        (
+            AFTER_BO,
+            AFTER_BO + '          eligibleUntil: "2100-01-01"\n',
+            f"r.yaml:21: {M1}.eligibleUntil: '2100-01-01' falls in the year 2100, outside 1900-2099",
+        ),
+        (
+            AFTER_BO,
+            AFTER_BO + "          eligibleFrom: today-99999999d\n",
+            f"r.yaml:21: {M1}.eligibleFrom: 'today-99999999d' is out of the calendar's range",
+        ),
+    ],
+)
+def test_roster_dates_are_kept_to_the_years_every_scenario_date_is(old: str, new: str, where: str) -> None:
+    # Birth dates and eligibility bounds are resolved again on every call, on the mock clock's
+    # today: a relative one far out (today+2900000d) would load, then fail a search once the
+    # clock moved past what a date can hold.
+    with pytest.raises(ScenarioError) as raised:
+        load(VALID.replace(old, new, 1))
+    assert where in str(raised.value)
+
+
+def test_roster_dates_at_the_edges_of_the_years_load() -> None:
+    edges = VALID.replace('"1980-01-01"', '"1900-01-01"').replace(
+        AFTER_BO, AFTER_BO + '          eligibleUntil: "2099-12-31"\n'
+    )
+    assert load(edges).summary()["partner"] == {"families": 1, "coverages": 2}
+
+
+def test_a_far_relative_roster_date_is_refused_at_upload_not_failed_on_later(mock: RunningMock) -> None:
+    far = VALID.replace(AFTER_BO, AFTER_BO + "          eligibleUntil: today+2900000d\n")
+    response = mock.http.post("/__admin/scenarios", params={"name": "far.yaml"}, content=far.encode())
+    assert response.status_code == 400, response.text
+    assert f"far.yaml:21: {M1}.eligibleUntil: 'today+2900000d' falls in the year" in response.json()["message"]

@@ -9,7 +9,7 @@ import pytest
 from test_cli import run_cli, serve
 
 from mock_server.limits import MAX_PARTNER_API_KEY_CHARS
-from mock_server.settings import ConfigError, Settings
+from mock_server.settings import ConfigError, Flags, Settings, resolve
 
 DANA = {"firstName": "Dana", "lastName": "Whitaker", "birthDate": "1980-07-14"}
 
@@ -72,3 +72,27 @@ def test_a_bad_key_stops_serve_with_one_line(
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stderr.startswith("sohar-mock: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_resolve_takes_the_key_from_the_flag_then_the_variable_then_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("partnerApiKey: from-config\n")
+    environ = {"SOHAR_MOCK_CONFIG": str(config), "SOHAR_MOCK_PARTNER_API_KEY": "from-env"}
+    assert resolve(Flags(partner_api_key="from-flag"), environ).partner_api_key == "from-flag"
+    assert resolve(Flags(), environ).partner_api_key == "from-env"
+    assert resolve(Flags(), {**environ, "SOHAR_MOCK_PARTNER_API_KEY": ""}).partner_api_key == "from-config"
+    assert resolve(Flags(), {}).partner_api_key is None
+
+
+@pytest.mark.parametrize("source", ["variable", "config"])
+def test_resolve_refuses_a_bad_key_as_the_cli_does(tmp_path: Path, source: str) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text("partnerApiKey: 12345\n")
+    environ = {"variable": {"SOHAR_MOCK_PARTNER_API_KEY": "two words"}, "config": {"SOHAR_MOCK_CONFIG": str(config)}}[
+        source
+    ]
+    with pytest.raises(ConfigError) as raised:
+        resolve(Flags(), environ)
+    result = run_cli("serve", env=environ)
+    assert result.returncode == 2
+    assert result.stderr == f"sohar-mock: {raised.value}\n"
