@@ -32,3 +32,8 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
 # (it generates 24-byte keys and refuses keys outside 24..75 bytes).
 MIN_WEBHOOK_KEY_BYTES = 24
 MAX_WEBHOOK_KEY_BYTES = 75
+
+# Coverages one discovery answers with: a roster search stops at this many matches, and a
+# scenario's `complete` outcome may list at most this many (Sohar's discovery returns its first
+# match; a payer roster with thousands of namesakes must not make a body of thousands).
+MAX_DISCOVERY_COVERAGES = 10

@@ -15,13 +15,17 @@ import jsonschema_rs
 import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
-from ..limits import DAY, MAX_DURATION_SECONDS
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS
 from .dates import parse_date
 from .model import (
+    COMPLETE,
     PENDING,
     ROSTER,
     Coverage,
+    CoverageRef,
     Defaults,
+    DiscoveryOutcome,
+    DiscoveryRule,
     Matcher,
     Member,
     Outcome,
@@ -50,6 +54,7 @@ def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
     # The bound lives in limits.py with every other one; the schema file says where.
     schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
+    schema["$defs"]["discoveryOutcome"]["properties"]["coverages"]["maxItems"] = MAX_DISCOVERY_COVERAGES
     return jsonschema_rs.validator_for(schema)
 
 
@@ -212,6 +217,31 @@ def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: 
     )
 
 
+def _discovery_outcome(
+    raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: bool = False
+) -> DiscoveryOutcome:
+    status = raw["status"]
+    if status == COMPLETE and "coverages" not in raw:
+        raise doc.error(path, "a complete discovery lists its coverages (`coverages: []` when none is found)")
+    if status != COMPLETE and "coverages" in raw:
+        raise doc.error(path, "`coverages` belong to a complete outcome")
+    if status != PENDING and ("then" in raw or "recoverAfter" in raw):
+        raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
+    if nested and status == PENDING:
+        raise doc.error(path, "a pending outcome must be followed by a final one, not another pending")
+    then = None
+    if status == PENDING:
+        then = _discovery_outcome(raw.get("then", {"status": ROSTER}), doc, (*path, "then"), nested=True)
+    coverages = tuple(CoverageRef(_text(c["payerId"]), _text(c["memberId"])) for c in raw.get("coverages", ()))
+    return DiscoveryOutcome(
+        status=status,
+        coverages=coverages,
+        delay=raw.get("delay"),
+        recover_after=raw.get("recoverAfter"),
+        then=then,
+    )
+
+
 def _matcher(field: str, raw: Any, doc: _Located, path: tuple[Any, ...]) -> Matcher:
     if isinstance(raw, dict):
         try:
@@ -287,6 +317,18 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 source=doc.where(path),
             )
         )
+    discovery_rules = []
+    for index, raw in enumerate(data.get("discovery", {}).get("rules", [])):
+        path = ("discovery", "rules", index)
+        matchers = tuple(_matcher(field, value, doc, (*path, "match", field)) for field, value in raw["match"].items())
+        discovery_rules.append(
+            DiscoveryRule(
+                name=raw.get("name") or f"discovery.rules[{index}]",
+                matchers=matchers,
+                outcome=_discovery_outcome(raw["outcome"], doc, (*path, "outcome")),
+                source=doc.where(path),
+            )
+        )
     return ScenarioFile(
         source=doc.source,
         name=data.get("name") or Path(doc.source).stem,
@@ -296,4 +338,5 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         profiles=profiles,
         members=tuple(members),
         rules=tuple(rules),
+        discovery_rules=tuple(discovery_rules),
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 PENDING = "pending"
 ROSTER = "roster"
+# A discovery's final status: done searching, with 0..n coverages found.
+COMPLETE = "complete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,37 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRef:
+    """A coverage a discovery outcome names: a payer and the member id it knows the patient by."""
+
+    payer_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOutcome:
+    """What a discovery rule decides: `complete` with its coverages, `roster` (search the
+    members), or `pending` first and what follows after `recover_after`."""
+
+    status: str
+    coverages: tuple[CoverageRef, ...] = ()
+    delay: float | None = None
+    recover_after: float | None = None
+    then: DiscoveryOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRule:
+    name: str
+    matchers: tuple[Matcher, ...]
+    outcome: DiscoveryOutcome
+    source: str
+
+    def matches(self, fields: Mapping[str, str | None]) -> bool:
+        return all(m.matches(fields.get(m.path)) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     delay: float | None = None
     recover_after: float | None = None
@@ -130,6 +164,7 @@ class ScenarioFile:
     profiles: dict[str, Coverage] = field(default_factory=dict)
     members: tuple[Member, ...] = ()
     rules: tuple[Rule, ...] = ()
+    discovery_rules: tuple[DiscoveryRule, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -140,4 +175,5 @@ class ScenarioFile:
             "profiles": len(self.profiles),
             "members": len(self.members),
             "rules": [rule.name for rule in self.rules],
+            "discoveryRules": [rule.name for rule in self.discovery_rules],
         }
