@@ -121,6 +121,11 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
             _number(env("MAX_VERIFICATIONS"), int, "SOHAR_MOCK_MAX_VERIFICATIONS"),
             config.get("maxVerifications"),
         ),
+        "max_discoveries": _first(
+            getattr(args, "max_discoveries", None),
+            _number(env("MAX_DISCOVERIES"), int, "SOHAR_MOCK_MAX_DISCOVERIES"),
+            config.get("maxDiscoveries"),
+        ),
         "webhook_secret": _first(
             getattr(args, "webhook_secret", None), env("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
         ),
@@ -250,6 +255,12 @@ def parser() -> argparse.ArgumentParser:
         type=_flag_type(int),
         metavar="N",
         help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
+    )
+    serve.add_argument(
+        "--max-discoveries",
+        type=_flag_type(int),
+        metavar="N",
+        help="keep at most N discoveries, dropping the oldest finished first (SOHAR_MOCK_MAX_DISCOVERIES)",
     )
     serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
     serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")

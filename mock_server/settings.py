@@ -52,6 +52,8 @@ class Settings:
     freeze_clock: bool = False
     # Past this many stored verifications the oldest finished ones are dropped (None: unbounded).
     max_verifications: int | None = None
+    # The same for discoveries (None: unbounded).
+    max_discoveries: int | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not by the CLI, so that `Settings(...)` and `RunningMock(...)` refuse a
@@ -68,6 +70,8 @@ class Settings:
             )
         if self.max_verifications is not None and not (_is_int(self.max_verifications) and self.max_verifications > 0):
             raise ConfigError(f"max verifications must be a positive integer, got {self.max_verifications!r}")
+        if self.max_discoveries is not None and not (_is_int(self.max_discoveries) and self.max_discoveries > 0):
+            raise ConfigError(f"max discoveries must be a positive integer, got {self.max_discoveries!r}")
         _check_webhook_urls(self.webhook_urls)
         _check_webhook_secret(self.webhook_secret)
 
@@ -163,6 +167,7 @@ CONFIG_KEYS = (
     "webhooks",
     "freezeClock",
     "maxVerifications",
+    "maxDiscoveries",
 )
 WEBHOOK_KEYS = ("urls", "secret")
 
