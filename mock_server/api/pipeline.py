@@ -37,8 +37,9 @@ class Call:
 class Result:
     status_code: int
     body: Any
-    # For the journal: the verification status an answer carried.
+    # For the journal: the verification or discovery status an answer carried.
     verification_status: str | None = None
+    discovery_status: str | None = None
 
 
 class Stage(Enum):
@@ -123,6 +124,7 @@ class Operation:
             environment=principal.environment if principal else None,
             error_param=error.param if error else None,
             verification_status=result.verification_status if result else None,
+            discovery_status=result.discovery_status if result else None,
             client_id=principal.client_id if principal else None,
             violation=(
                 violation_for(stage, error, self.operation_id, bool(request.headers.get("authorization")))
