@@ -95,6 +95,8 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
                 message += f", and as a number it would be longer than {_LONGEST}"
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Maximum) and duration:
         message = f"{instance} seconds is longer than {_LONGEST}"
+    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and error.instance_path[-1] == "coverages":
+        message = f"{len(instance)} coverages, more than the {kind.limit} a discovery answers with"
     if len(message) > _MAX_PROBLEM_CHARS:
         message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
