@@ -2,8 +2,8 @@
 
 Sohar delivers through Svix: a POST with the thin JSON payload and `svix-id`,
 `svix-timestamp`, `svix-signature` headers, signed (HMAC-SHA256, `v1,`) over
-`{id}.{timestamp}.{raw body}`. For each verification status the checker sends one valid
-delivery, then deliveries a correct consumer must reject (forged, tampered, stale, unsigned)
+`{id}.{timestamp}.{raw body}`. For each verification status and each discovery status the
+checker sends one valid delivery, then deliveries a correct consumer must reject (forged, tampered, stale, unsigned)
 and ones it must accept although a sloppy one would not (secret rotation, the Standard
 Webhooks header names, bytes it must not re-serialise, unknown events, a retried message).
 
@@ -40,6 +40,8 @@ FINAL_STATUSES = (
     "error.payer.npi",
 )
 STATUSES = ("pending", *FINAL_STATUSES)
+# `*discovery.updated` carries either.
+DISCOVERY_STATUSES = ("pending", "complete")
 EXIT_WRONG_ANSWER = 1
 EXIT_UNREACHABLE = 2
 
@@ -83,6 +85,20 @@ def payload(status: str, environment: str, event: str | None = None) -> dict[str
         "verificationId": str(uuid.uuid4()),
         "id": f"contract-{secrets.token_hex(4)}",
         "status": status,
+    }
+
+
+def discovery_event_name(environment: str) -> str:
+    return "sandbox.discovery.updated" if environment == "sandbox" else "discovery.updated"
+
+
+def discovery_payload(status: str, environment: str) -> dict[str, object]:
+    """Sohar's thin discovery payload (its documented field order)."""
+    return {
+        "event": discovery_event_name(environment),
+        "discoveryId": str(uuid.uuid4()),
+        "status": status,
+        "id": f"contract-{secrets.token_hex(4)}",
     }
 
 
@@ -135,6 +151,10 @@ def build_cases(secret: str, environment: str = "sandbox") -> list[Case]:
     for status in STATUSES:
         body = compact(payload(status, environment))
         cases.append(Case(f"valid {status}", ACCEPT, f"a genuine {event_name(status, environment)}", (signed(body),)))
+    for status in DISCOVERY_STATUSES:
+        body = compact(discovery_payload(status, environment))
+        why = f"a genuine {discovery_event_name(environment)} ({status})"
+        cases.append(Case(f"valid discovery {status}", ACCEPT, why, (signed(body),)))
 
     base = payload("complete.eligible", environment)
     body = compact(base)

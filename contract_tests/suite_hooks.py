@@ -3,8 +3,9 @@
 - auth: every operation that declares security gets `Authorization: Bearer <token>`, the
   token fetched from the server's own `/oauth/token` and refreshed before it expires;
 - payer ids: `payerId` is a reference into Sohar's payer directory, which no schema can
-  enumerate. Positive (schema-valid) creates get a payer id the server actually holds, so
-  fuzzing and the stateful create -> get link reach real 201s instead of 400 `payerId`.
+  enumerate. Positive (schema-valid) creates (verifications, and discoveries that name a payer)
+  get a payer id the server actually holds, so fuzzing and the stateful create -> get links
+  reach real 201s instead of 400 `payerId`.
   Negative cases are sent as generated;
 - checks: the Sohar-aware replacements from `contract_tests.checks` (registered on import).
 
@@ -26,6 +27,8 @@ from . import checks as _checks  # noqa: F401  (registers the Sohar-aware checks
 from .oauth import TokenSource
 
 CREATE_VERIFICATION = "POST /v2/verifications"
+# Every operation whose body takes a `payerId` from the directory.
+CREATES_WITH_PAYER = frozenset({CREATE_VERIFICATION, "POST /v2/discovery"})
 TOKEN_OPERATION = "getToken"
 
 
@@ -52,7 +55,7 @@ def real_payer_for(generated: str, payer_ids: tuple[str, ...]) -> str:
 def point_at_real_payer(case: Any, payer_ids: tuple[str, ...]) -> None:
     """Swap a positive create's generated `payerId` for one the server's directory holds."""
     body = case.body
-    if case.operation.label != CREATE_VERIFICATION or not isinstance(body, dict) or not payer_ids:
+    if case.operation.label not in CREATES_WITH_PAYER or not isinstance(body, dict) or not payer_ids:
         return
     if not isinstance(body.get("payerId"), str):
         return

@@ -94,6 +94,8 @@ def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp
     answered = {(r["operationId"], r["statusCode"]) for r in journal}
     # Payer ids were pointed at the directory, so creates got real 201s and the link to Get was walked.
     assert {("createVerification", 201), ("getVerification", 200)} <= answered
+    # Discovery too: both creates answered 201, and the link from discoveryId reached Get Discovery.
+    assert {("createDiscovery", 201), ("createDiscoveryV1", 201), ("getDiscovery", 200)} <= answered
     # The Sohar-aware check was exercised: requests without a token got Sohar's 403.
     assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
     assert target.core.contract_violations == []
@@ -209,7 +211,12 @@ def test_stateful_runs_only_when_a_link_joins_selected_paths() -> None:
     both = ("/v2/verifications", "/v2/verifications/{verificationId}")
     assert phases(include_paths=both) == "examples,coverage,fuzzing,stateful"
     assert phases(include_paths=both, phases=("coverage",)) == "coverage"
-    assert phases(exclude_paths=("/v2/verifications/{verificationId}", "/v1/webhooks")) == "examples,coverage,fuzzing"
+    unlinked = ("/v2/verifications/{verificationId}", "/v2/discovery/{discoveryId}", "/v1/webhooks")
+    assert phases(exclude_paths=unlinked) == "examples,coverage,fuzzing"
+    # Either create of a discovery links to Get Discovery.
+    assert (
+        phases(include_paths=("/v1/discovery", "/v2/discovery/{discoveryId}")) == "examples,coverage,fuzzing,stateful"
+    )
 
 
 def _case(body: Any, positive: bool | None, label: str = suite_hooks.CREATE_VERIFICATION) -> Any:
@@ -226,6 +233,9 @@ def test_only_positive_creates_are_pointed_at_real_payers() -> None:
     again = _case({"payerId": "zz"}, positive=True)
     suite_hooks.point_at_real_payer(again, payers)
     assert again.body["payerId"] == positive.body["payerId"]  # repeatable for a seed
+    discovery = _case({"patient": {}, "payerId": "zz"}, positive=True, label="POST /v2/discovery")
+    suite_hooks.point_at_real_payer(discovery, payers)
+    assert discovery.body["payerId"] == positive.body["payerId"]
     for untouched in (
         _case({"payerId": "zz"}, positive=False),
         _case({"payerId": 5}, positive=True),
