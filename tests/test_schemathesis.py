@@ -98,7 +98,7 @@ def sohar_workflow(mock: RunningMock, schema: Any, payer_ids: list[str] | None =
             # A payerId is a reference into the payer directory, which random strings almost never
             # hit; point creates at real payers so the create -> get link is walked, not just 400s.
             body = case.body
-            creates = case.operation.label == "POST /v2/verifications"
+            creates = case.operation.label in ("POST /v2/verifications", "POST /v2/discovery")
             if payer_ids and creates and isinstance(body, dict) and isinstance(body.get("payerId"), str):
                 body["payerId"] = payer_ids[len(body["payerId"]) % len(payer_ids)]
 
@@ -131,3 +131,12 @@ def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
     workflow.run(settings=STATEFUL)
     # The links were followed: a verification created in the run was read back.
     assert {("POST /v2/verifications", 201), ("GET /v2/verifications/{verificationId}", 200)} <= workflow.answered
+
+
+def test_discover_then_get_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
+    workflow = sohar_workflow(live, sohar_schema(live).include(tag="Discovery"), payer_ids)
+    workflow.run(settings=STATEFUL)
+    # Both creates link to Get Discovery; a discovery created in the run was read back.
+    assert ("GET /v2/discovery/{discoveryId}", 200) in workflow.answered
+    assert {("POST /v2/discovery", 201), ("POST /v1/discovery", 201)} & workflow.answered
