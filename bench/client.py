@@ -23,6 +23,13 @@ CREATE_BODY: dict[str, Any] = {
 }
 
 
+# Sohar's documented discovery example for the sandbox: CA finds 60054 / 00000000.
+DISCOVERY_BODY: dict[str, Any] = {
+    "patient": {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "CA", "zipCode": "90210"},
+    "id": "123456",
+}
+
+
 def call(
     port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 10
 ) -> tuple[int, Any]:

@@ -25,6 +25,8 @@ ENDPOINTS = (
     ("create", "POST /v2/verifications"),
     ("token", "POST /oauth/token"),
 )
+# Row 9: Create Discovery, measured like rows 1-3 beside Prism on the same spec.
+DISCOVERY = ("discover", "POST /v2/discovery")
 BUDGET_SECONDS = 600
 
 
@@ -36,6 +38,7 @@ class Plan:
     creates: int  # verifications stored before the second memory reading
     webhook_runs: tuple[tuple[int, int], ...]  # (verifications measured, in flight)
     backlog: int  # undelivered webhook messages before row 8's create cell
+    discovery_webhook_runs: tuple[tuple[int, int], ...] = ((500, 1), (1000, 16))  # row 10
 
 
 # Row 6 at the issue's 200 in flight, and at 1 in flight for the latency of the pipeline itself.
@@ -56,10 +59,11 @@ QUICK = Plan(
     creates=10_000,
     webhook_runs=((100, 1), (200, 16), (400, 200)),
     backlog=20_000,
+    discovery_webhook_runs=((100, 1), (200, 16)),
 )
-ROWS = ("startup", "throughput", "validation", "memory", "webhooks", "backlog")
+ROWS = ("startup", "throughput", "validation", "memory", "webhooks", "backlog", "discovery", "discovery_webhooks")
 # Rows that run Prism beside ours; the others need neither Prism nor Node.
-PRISM_ROWS = {"startup", "throughput", "validation", "memory"}
+PRISM_ROWS = {"startup", "throughput", "validation", "memory", "discovery"}
 
 
 def say(message: str) -> None:
@@ -73,9 +77,14 @@ class Bench:
         self.prism_cli = prism_cli
         self.logs = RAW / "logs"
         self.wrk_log = self.logs / "wrk.log"
-        self.body_files = {"create": RAW / "create.json", "token": RAW / "token.json"}
+        self.body_files = {
+            "create": RAW / "create.json",
+            "token": RAW / "token.json",
+            "discover": RAW / "discover.json",
+        }
         self.body_files["create"].write_text(json.dumps(client.CREATE_BODY))
         self.body_files["token"].write_text(json.dumps(client.CREDENTIALS))
+        self.body_files["discover"].write_text(json.dumps(client.DISCOVERY_BODY))
 
     # -- requests ----------------------------------------------------------------------
 
@@ -86,6 +95,8 @@ class Bench:
             return Target(port, f"/v2/verifications/{verification_id}", headers=auth)
         if endpoint == "create":
             return Target(port, "/v2/verifications", "POST", self.body_files["create"], auth + json_body)
+        if endpoint == "discover":
+            return Target(port, "/v2/discovery", "POST", self.body_files["discover"], auth + json_body)
         return Target(port, "/oauth/token", "POST", self.body_files["token"], json_body)
 
     def measure(self, target: Target, connections: int) -> load.Load:
@@ -134,6 +145,48 @@ class Bench:
                     )
                 )
                 rows.append(cell)
+        return rows
+
+    def discovery(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
+        """Row 9: Create Discovery at 1/16/64 connections, beside Prism; the servers take turns going first."""
+        bearer = client.token(contenders["ours"].port)
+        endpoint, label = DISCOVERY
+        for server in contenders.values():
+            t = self.target(endpoint, server.port, bearer, "")
+            status, answer = client.call(server.port, t.method, t.path, client.DISCOVERY_BODY, dict(t.headers))
+            if status != 201:
+                raise RuntimeError(f"{server.name} answered {label} with {status}: {answer}")
+        rows = []
+        for turn, connections in enumerate(CONNECTIONS):
+            order = list(contenders.items())
+            order = order[turn % len(order) :] + order[: turn % len(order)]
+            cell: dict[str, Any] = {"row": endpoint, "label": label, "connections": connections}
+            for key, server in order:
+                cell[key] = self.measure(self.target(endpoint, server.port, bearer, ""), connections).to_dict()
+            say(
+                f"{label} c={connections}: "
+                + " | ".join(
+                    f"{key} {cell[key]['rps']:.0f} req/s p99 {cell[key]['p99_ms']:.1f} ms" for key in contenders
+                )
+            )
+            rows.append(cell)
+        return rows
+
+    def discovery_webhooks(self) -> list[dict[str, Any]]:
+        """Row 10: Create Discovery -> signed `sandbox.discovery.updated` at a local receiver."""
+        rows = []
+        for total, in_flight in self.plan.discovery_webhook_runs:
+            row = webhooks.measure(
+                servers.ours_command(), self.logs, total=total, in_flight=in_flight, kind=webhooks.DISCOVERY
+            )
+            if "p50_ms" in row:
+                say(
+                    f"create discovery -> webhook, {in_flight} in flight: p50 {row['p50_ms']:.1f} ms, "
+                    f"p99 {row['p99_ms']:.1f} ms, {row['creates_per_s']:.0f} discoveries/s"
+                )
+            else:
+                say(f"create discovery -> webhook, {in_flight} in flight: not measured ({row['skipped']})")
+            rows.append({"in_flight": in_flight, **row})
         return rows
 
     def validation(self, ours: servers.Server) -> list[dict[str, Any]]:
@@ -267,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(plan, wrk, prism_cli)
         if "startup" in only:
             results["startup"] = bench.startup()
-        if only & {"throughput", "validation", "memory"}:
+        if only & {"throughput", "validation", "memory", "discovery"}:
             with (
                 bench._server("ours", "ours.log") as ours,
                 bench._server("prism", "prism.log") as prism,
@@ -281,12 +334,17 @@ def main(argv: list[str] | None = None) -> int:
                     results["throughput"] = bench.throughput(contenders)
                 if "validation" in only:
                     results["validation"] = bench.validation(ours)
+                if "discovery" in only:
+                    contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
+                    results["discovery"] = bench.discovery(contenders)
             if "memory" in only:
                 results["memory"] = bench.memory(prism_idle)
         if "webhooks" in only:
             results["webhooks"] = bench.webhooks()
         if "backlog" in only:
             results["backlog"] = bench.backlog()
+        if "discovery_webhooks" in only:
+            results["discovery_webhooks"] = bench.discovery_webhooks()
         results["load_after"] = os.getloadavg()
         results["elapsed_s"] = round(time.time() - began, 1)
         RAW.mkdir(parents=True, exist_ok=True)
