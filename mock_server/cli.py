@@ -209,6 +209,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"error   {exc}", file=sys.stderr)
             return 1
         counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
+        counts += f", {len(combined.discovery_rules)} discovery rules"
         print(f"{len(loaded)} file(s): {counts}")
     return 1 if failed else 0
 
