@@ -95,8 +95,10 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
                 message += f", and as a number it would be longer than {_LONGEST}"
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Maximum) and duration:
         message = f"{instance} seconds is longer than {_LONGEST}"
-    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and error.instance_path[-1] == "coverages":
-        message = f"{len(instance)} coverages, more than the {kind.limit} a discovery answers with"
+    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and isinstance(instance, list):
+        message = f"{len(instance)} items, more than the {kind.limit} allowed"
+        if error.instance_path[-1] == "coverages":
+            message = f"{len(instance)} coverages, more than the {kind.limit} a discovery answers with"
     if len(message) > _MAX_PROBLEM_CHARS:
         message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
@@ -321,14 +323,14 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         )
     discovery_rules = []
     for index, raw in enumerate(data.get("discovery", {}).get("rules", [])):
-        path = ("discovery", "rules", index)
-        matchers = tuple(_matcher(field, value, doc, (*path, "match", field)) for field, value in raw["match"].items())
+        where = ("discovery", "rules", index)
+        matchers = tuple(_matcher(field, value, doc, (*where, "match", field)) for field, value in raw["match"].items())
         discovery_rules.append(
             DiscoveryRule(
                 name=raw.get("name") or f"discovery.rules[{index}]",
                 matchers=matchers,
-                outcome=_discovery_outcome(raw["outcome"], doc, (*path, "outcome")),
-                source=doc.where(path),
+                outcome=_discovery_outcome(raw["outcome"], doc, (*where, "outcome")),
+                source=doc.where(where),
             )
         )
     return ScenarioFile(
