@@ -167,6 +167,9 @@ def test_admin_404s_and_filters(mock: RunningMock) -> None:
     assert mock.http.post("/__admin/discoveries/nope/status", json={"status": "complete"}).status_code == 404
     response = mock.http.get("/__admin/discoveries", params={"environment": "staging"})
     assert (response.status_code, response.json()["param"]) == (400, "environment")
+    response = mock.http.get("/__admin/discoveries", params={"status": "completed"})
+    assert (response.status_code, response.json()["param"]) == (400, "status")
+    assert mock.http.get("/__admin/discoveries", params={"status": "complete"}).json()["count"] == 0
 
 
 def test_admin_lists_gets_and_resets_discoveries(mock: RunningMock) -> None:

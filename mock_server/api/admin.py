@@ -203,6 +203,9 @@ async def get_verification(core: MockCore, request: Request) -> Response:
 async def list_discoveries(core: MockCore, request: Request) -> Response:
     core.scheduler.run_due()
     status = request.query_params.get("status")
+    if status is not None and status not in discovery_lifecycle.STATUSES:
+        # A typo would otherwise list nothing, silently.
+        raise InvalidRequest("status", "status must be pending or complete")
     environment = environment_filter(request.query_params)
     items = [
         discovery_summary(d)

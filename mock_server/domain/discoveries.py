@@ -82,12 +82,12 @@ class DiscoveryBackend:
             raise InvalidRequest("status")
         if coverages is not None and status != COMPLETE:
             raise InvalidRequest("coverages")
+        discovery = self.find(discovery_id)
         scenarios = self._scenarios.current
         if coverages is not None:
             for index, (payer_id, _member_id) in enumerate(coverages):
                 if scenarios.find_payer(payer_id) is None:
                     raise InvalidRequest(f"coverages.{index}.payerId", f"unknown payer {payer_id!r}")
-        discovery = self.find(discovery_id)
         self._tracker.stop(discovery)
         if status == PENDING:
             self._transition(discovery, PENDING, None, force=True)
