@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +76,20 @@ class Receiver:
             if not self._arrived.wait_for(lambda: len(self.deliveries) >= count, timeout):
                 raise AssertionError(f"expected {count} deliveries, got {len(self.deliveries)}")
             return list(self.deliveries)
+
+    def wait_for_matching(
+        self, predicate: Callable[[Delivery], bool], count: int, timeout: float = 10.0
+    ) -> list[Delivery]:
+        """Block until `count` deliveries satisfying `predicate` have arrived; those, in order.
+
+        For a receiver shared by tests: a delivery another test caused (a late retry, an event
+        nobody waited for) never counts toward this one's.
+        """
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: sum(1 for d in self.deliveries if predicate(d)) >= count, timeout):
+                found = sum(1 for d in self.deliveries if predicate(d))
+                raise AssertionError(f"expected {count} matching deliveries, got {found}")
+            return [d for d in self.deliveries if predicate(d)]
 
     def events(self) -> list[str]:
         return [d.payload["event"] for d in self.deliveries]

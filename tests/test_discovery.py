@@ -8,15 +8,18 @@ verification each chain ends in is the trigger table's for the documented patien
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conformance import validating_mock
 from conftest import ADMIN_SPEC, JOHN_DOE, assert_conforms
-from receiver import Receiver, receiving
+from receiver import Delivery, Receiver, receiving
 from svix.webhooks import Webhook
 
+from mock_server.limits import MAX_DISCOVERY_COVERAGES
+from mock_server.resources import default_scenarios_dir
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
 from mock_server.testing import RunningMock
 
@@ -83,11 +86,15 @@ def get(mock: RunningMock, discovery_id: str, environment: str = "sandbox") -> d
     return body
 
 
-def verified_payloads(receiver: Receiver, count: int, secret: str = DEFAULT_WEBHOOK_SECRET) -> list[dict[str, Any]]:
-    """The first `count` deliveries, each checked by the official svix verifier over the raw bytes."""
-    deliveries = receiver.wait_for(count)
+def about(discovery_id: str) -> Callable[[Delivery], bool]:
+    return lambda delivery: delivery.payload.get("discoveryId") == discovery_id
+
+
+def verified_payloads(receiver: Receiver, discovery_id: str, count: int) -> list[dict[str, Any]]:
+    """The discovery's first `count` deliveries, each checked by the official svix verifier over the raw bytes."""
+    deliveries = receiver.wait_for_matching(about(discovery_id), count)
     for delivery in deliveries:
-        Webhook(secret).verify(delivery.body, delivery.headers)
+        Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
     return [d.payload for d in deliveries]
 
 
@@ -114,7 +121,7 @@ def test_each_sandbox_state_chains_to_its_verification(
     else:
         discovery_id = create(hooked, v1_body(state), "/v1/discovery")
 
-    [payload] = verified_payloads(hook_receiver, 1)
+    [payload] = verified_payloads(hook_receiver, discovery_id, 1)
     assert payload == {
         "event": "sandbox.discovery.updated",
         "discoveryId": discovery_id,
@@ -137,7 +144,7 @@ def test_each_sandbox_state_chains_to_its_verification(
 
 def test_the_payload_is_sohars_byte_order(hooked: RunningMock, hook_receiver: Receiver) -> None:
     discovery_id = create(hooked, v2_body("CA"))
-    [delivery] = hook_receiver.wait_for(1)
+    [delivery] = hook_receiver.wait_for_matching(about(discovery_id), 1)
     # Sohar's event table lists event, discoveryId, status, id in that order.
     assert list(delivery.payload) == ["event", "discoveryId", "status", "id"]
     assert delivery.payload["discoveryId"] == discovery_id
@@ -156,9 +163,8 @@ def test_a_sandbox_state_outside_the_table_searches_the_roster(hooked: RunningMo
     assert (found["status"], found["payerId"], found["coverages"]) == ("complete", None, [])
 
 
-def test_get_discovery_while_the_result_is_not_due(hook_receiver: Receiver) -> None:
-    with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True, latency=3) as mock:
-        hook_receiver.deliveries.clear()
+def test_get_discovery_while_the_result_is_not_due() -> None:
+    with receiving() as own, validating_mock(webhook_urls=(own.url,), freeze_clock=True, latency=3) as mock:
         discovery_id = create(mock, v2_body("NY"))
         body = get(mock, discovery_id)
         assert (body["status"], body["payerId"], body["memberId"], body["payer"], body["coverages"]) == (
@@ -170,9 +176,9 @@ def test_get_discovery_while_the_result_is_not_due(hook_receiver: Receiver) -> N
         )
         mock.advance(2.999)
         assert get(mock, discovery_id)["status"] == "pending"
-        assert hook_receiver.deliveries == []  # no event before the result: only a slow search sends `pending`
+        assert own.deliveries == []  # no event before the result: only a slow search sends `pending`
         mock.advance(0.001)
-        assert [p["status"] for p in verified_payloads(hook_receiver, 1)] == ["complete"]
+        assert [p["status"] for p in verified_payloads(own, discovery_id, 1)] == ["complete"]
         assert get(mock, discovery_id)["memberId"] == "00000000"
 
 
@@ -198,21 +204,24 @@ TEAM_SCENARIO = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def team_live(hook_receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    from mock_server.resources import default_scenarios_dir
+def team_receiver() -> Iterator[Receiver]:
+    with receiving() as receiver:
+        yield receiver
 
+
+@pytest.fixture(scope="module")
+def team_live(team_receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
     team = tmp_path_factory.mktemp("team") / "team.yaml"
     team.write_text(TEAM_SCENARIO)
     with validating_mock(
-        scenario_paths=(default_scenarios_dir(), team), webhook_urls=(hook_receiver.url,), freeze_clock=True
+        scenario_paths=(default_scenarios_dir(), team), webhook_urls=(team_receiver.url,), freeze_clock=True
     ) as running:
         yield running
 
 
 @pytest.fixture
-def team(team_live: RunningMock, hook_receiver: Receiver) -> RunningMock:
+def team(team_live: RunningMock) -> RunningMock:
     team_live.reset()
-    hook_receiver.deliveries.clear()
     return team_live
 
 
@@ -226,10 +235,10 @@ def found(body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_production_finds_roster_members_by_folded_name_and_exact_birth_date(
-    team: RunningMock, hook_receiver: Receiver
+    team: RunningMock, team_receiver: Receiver
 ) -> None:
     discovery_id = create(team, ada(), environment="production")
-    [payload] = verified_payloads(hook_receiver, 1)
+    [payload] = verified_payloads(team_receiver, discovery_id, 1)
     assert (payload["event"], payload["status"]) == ("discovery.updated", "complete")
     body = get(team, discovery_id, "production")
     # NY: the NJ member is ruled out by state; the one without an address on file is not.
@@ -266,18 +275,18 @@ def test_the_search_narrows_by_state_zip_and_payer(
     assert found(get(team, create(team, request_body, environment="production"), "production")) == expected
 
 
-def test_a_slow_search_is_pending_then_complete_on_the_mock_clock(team: RunningMock, hook_receiver: Receiver) -> None:
+def test_a_slow_search_is_pending_then_complete_on_the_mock_clock(team: RunningMock, team_receiver: Receiver) -> None:
     body = {"patient": {"firstName": "Grace", "lastName": "Slowpoke", "dateOfBirth": "01/02/1990", "state": "NY"}}
     discovery_id = create(team, {**body, "id": "slow-1"}, environment="production")
     assert get(team, discovery_id, "production")["status"] == "pending"
     team.advance(1)
-    [pending] = verified_payloads(hook_receiver, 1)
+    [pending] = verified_payloads(team_receiver, discovery_id, 1)
     assert pending == {"event": "discovery.updated", "discoveryId": discovery_id, "status": "pending", "id": "slow-1"}
     team.advance(29.999)
     assert get(team, discovery_id, "production")["status"] == "pending"
-    assert len(hook_receiver.deliveries) == 1
+    assert len([d for d in team_receiver.deliveries if about(discovery_id)(d)]) == 1
     team.advance(0.001)
-    _, complete = verified_payloads(hook_receiver, 2)
+    _, complete = verified_payloads(team_receiver, discovery_id, 2)
     assert (complete["event"], complete["status"]) == ("discovery.updated", "complete")
     result = get(team, discovery_id, "production")
     assert (result["status"], result["payerId"], result["memberId"]) == ("complete", "62308", "S100")
@@ -311,10 +320,7 @@ def test_a_production_chain_ends_in_the_members_verification(team: RunningMock) 
     )
 
 
-def test_the_search_returns_at_most_the_documented_number_of_coverages(tmp_path: Any) -> None:
-    from mock_server.limits import MAX_DISCOVERY_COVERAGES
-    from mock_server.resources import default_scenarios_dir
-
+def test_the_search_returns_at_most_the_documented_number_of_coverages(tmp_path: Path) -> None:
     namesakes = "\n".join(
         f'  - {{memberId: "N{n}", payerId: "60054", firstName: Pat, lastName: Many, dateOfBirth: 05/05/1975}}'
         for n in range(MAX_DISCOVERY_COVERAGES + 5)

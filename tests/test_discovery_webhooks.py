@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from conformance import validating_mock
 from conftest import ADMIN_SPEC, assert_conforms, request_for
-from receiver import Receiver, Reply, receiving
+from receiver import Delivery, Receiver, Reply, receiving
 from svix.webhooks import Webhook
 
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Settings
@@ -50,6 +50,11 @@ def discover(mock: RunningMock, state: str = "CA", environment: str = "sandbox",
     return str(response.json()["discoveryId"])
 
 
+def about(*ids: str) -> Callable[[Delivery], bool]:
+    """Deliveries about these verifications or discoveries, whatever else a shared receiver got."""
+    return lambda d: d.payload.get("discoveryId", d.payload.get("verificationId")) in ids
+
+
 def deliveries(mock: RunningMock, **filters: str) -> list[dict[str, Any]]:
     response = mock.http.get("/__admin/webhooks/deliveries", params=filters)
     assert response.status_code == 200, response.text
@@ -64,7 +69,7 @@ def test_start_up_endpoints_get_discovery_and_verification_events_alike(
     discovery_id = discover(hooked, "TX", id="d-1")
     verification = hooked.http.post("/v2/verifications", json=request_for(), headers=hooked.headers())
     verification_id = verification.json()["verificationId"]
-    received = hook_receiver.wait_for(2)
+    received = hook_receiver.wait_for_matching(about(discovery_id, verification_id), 2)
     for delivery in received:
         Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
     assert [d.payload["event"] for d in received] == ["sandbox.discovery.updated", "sandbox.verification.updated"]
@@ -82,8 +87,16 @@ def test_start_up_endpoints_get_discovery_and_verification_events_alike(
     assert [m["event"] for m in deliveries(hooked, event="sandbox.discovery.updated")] == ["sandbox.discovery.updated"]
 
 
-def test_a_failing_receiver_gets_svix_retries_then_a_replay(hooked: RunningMock, hook_receiver: Receiver) -> None:
-    hook_receiver.script.extend([Reply(500), Reply(503)])
+def test_a_failing_receiver_gets_svix_retries_then_a_replay() -> None:
+    # A receiver of its own: its scripted failures must meet this test's deliveries only.
+    with (
+        receiving([Reply(500), Reply(503)]) as failing,
+        validating_mock(webhook_urls=(failing.url,), freeze_clock=True) as mock,
+    ):
+        retried_and_replayed(mock, failing)
+
+
+def retried_and_replayed(hooked: RunningMock, hook_receiver: Receiver) -> None:
     discovery_id = discover(hooked, "KY")
     hook_receiver.wait_for(1)
     hooked.advance(0)
@@ -130,7 +143,7 @@ def test_an_api_endpoint_subscribed_to_discovery_only_gets_discovery_events(hook
 
 def test_forcing_statuses_fires_the_events(hooked: RunningMock, hook_receiver: Receiver) -> None:
     discovery_id = discover(hooked, "OH")
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_matching(about(discovery_id), 1)
     forced = hooked.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "pending"})
     assert forced.status_code == 200, forced.text
     assert (forced.json()["status"], forced.json()["body"]["status"]) == ("pending", "pending")
@@ -147,7 +160,7 @@ def test_forcing_statuses_fires_the_events(hooked: RunningMock, hook_receiver: R
     again = hooked.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "complete"}).json()
     assert (again["body"]["payerId"], again["rule"]) == (None, "sandbox-discovery-OH")
     hooked.advance(0)
-    statuses = [d.payload["status"] for d in hook_receiver.wait_for(4)]
+    statuses = [d.payload["status"] for d in hook_receiver.wait_for_matching(about(discovery_id), 4)]
     assert statuses == ["complete", "pending", "complete", "complete"]
     assert hooked.http.get(f"/v2/discovery/{discovery_id}", headers=hooked.headers()).json()["memberId"] is None
 
@@ -161,7 +174,7 @@ def test_forcing_pending_cancels_the_scheduled_result(hook_receiver: Receiver) -
         forced = mock.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "pending"}).json()
         assert forced["nextTransitionAt"] is None
         mock.advance(60)
-        assert [d.payload["status"] for d in hook_receiver.wait_for(1)] == ["pending"]
+        assert [d.payload["status"] for d in hook_receiver.wait_for_matching(about(discovery_id), 1)] == ["pending"]
         assert mock.http.get(f"/__admin/discoveries/{discovery_id}").json()["status"] == "pending"
 
 
@@ -184,13 +197,16 @@ def test_past_the_cap_the_discovery_finished_longest_ago_goes() -> None:
         assert mock.http.get("/__admin/health").json()["verifications"] == 3
 
 
-def test_a_dropped_unfinished_discovery_never_fires(hook_receiver: Receiver) -> None:
-    with RunningMock(max_discoveries=1, latency=60, freeze_clock=True, webhook_urls=(hook_receiver.url,)) as mock:
-        hook_receiver.deliveries.clear()
+def test_a_dropped_unfinished_discovery_never_fires() -> None:
+    with (
+        receiving() as own,
+        RunningMock(max_discoveries=1, latency=60, freeze_clock=True, webhook_urls=(own.url,)) as mock,
+    ):
         dropped, kept = discover(mock), discover(mock, "NY")
-        mock.advance(60)
-        [delivery] = hook_receiver.wait_for(1)
+        mock.advance(60)  # answers once every attempt that came due has been made
+        [delivery] = own.wait_for(1)
         assert delivery.payload["discoveryId"] == kept
+        assert len(own.deliveries) == 1
         assert deliveries(mock, discoveryId=dropped) == []
 
 
