@@ -25,7 +25,12 @@ ENDPOINTS = (
     ("create", "POST /v2/verifications"),
     ("token", "POST /oauth/token"),
 )
-# Row 9: Create Discovery, measured like rows 1-3 beside Prism on the same spec.
+# Row 9: providers and network status, as rows 1-3. Network status reads the verification made up front.
+PROVIDER_ENDPOINTS = (
+    ("provider", "POST /v1/providers"),
+    ("network", "GET /v2/verifications/{id}/network-status"),
+)
+# Row 10: Create Discovery, measured like rows 1-3 beside Prism on the same spec.
 DISCOVERY = ("discover", "POST /v2/discovery")
 BUDGET_SECONDS = 600
 
@@ -38,7 +43,7 @@ class Plan:
     creates: int  # verifications stored before the second memory reading
     webhook_runs: tuple[tuple[int, int], ...]  # (verifications measured, in flight)
     backlog: int  # undelivered webhook messages before row 8's create cell
-    discovery_webhook_runs: tuple[tuple[int, int], ...] = ((500, 1), (1000, 16))  # row 10
+    discovery_webhook_runs: tuple[tuple[int, int], ...] = ((500, 1), (1000, 16))  # row 11
 
 
 # Row 6 at the issue's 200 in flight, and at 1 in flight for the latency of the pipeline itself.
@@ -61,9 +66,21 @@ QUICK = Plan(
     backlog=20_000,
     discovery_webhook_runs=((100, 1), (200, 16)),
 )
-ROWS = ("startup", "throughput", "validation", "memory", "webhooks", "backlog", "discovery", "discovery_webhooks")
+ROWS = (
+    "startup",
+    "throughput",
+    "validation",
+    "memory",
+    "webhooks",
+    "backlog",
+    "providers",
+    "discovery",
+    "discovery_webhooks",
+)
 # Rows that run Prism beside ours; the others need neither Prism nor Node.
-PRISM_ROWS = {"startup", "throughput", "validation", "memory", "discovery"}
+PRISM_ROWS = {"startup", "throughput", "validation", "memory", "providers", "discovery"}
+# Rows measured against the three servers started side by side.
+SIDE_BY_SIDE_ROWS = {"throughput", "validation", "memory", "providers", "discovery"}
 
 
 def say(message: str) -> None:
@@ -80,10 +97,12 @@ class Bench:
         self.body_files = {
             "create": RAW / "create.json",
             "token": RAW / "token.json",
+            "provider": RAW / "provider.json",
             "discover": RAW / "discover.json",
         }
         self.body_files["create"].write_text(json.dumps(client.CREATE_BODY))
         self.body_files["token"].write_text(json.dumps(client.CREDENTIALS))
+        self.body_files["provider"].write_text(json.dumps(client.PROVIDER_BODY))
         self.body_files["discover"].write_text(json.dumps(client.DISCOVERY_BODY))
 
     # -- requests ----------------------------------------------------------------------
@@ -95,6 +114,10 @@ class Bench:
             return Target(port, f"/v2/verifications/{verification_id}", headers=auth)
         if endpoint == "create":
             return Target(port, "/v2/verifications", "POST", self.body_files["create"], auth + json_body)
+        if endpoint == "provider":
+            return Target(port, "/v1/providers", "POST", self.body_files["provider"], auth + json_body)
+        if endpoint == "network":
+            return Target(port, f"/v2/verifications/{verification_id}/network-status", headers=auth)
         if endpoint == "discover":
             return Target(port, "/v2/discovery", "POST", self.body_files["discover"], auth + json_body)
         return Target(port, "/oauth/token", "POST", self.body_files["token"], json_body)
@@ -121,15 +144,17 @@ class Bench:
         )
         return {key: {"runs": values, "median_s": statistics.median(values)} for key, values in times.items()}
 
-    def throughput(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
-        """Rows 1-3 at 1/16/64 connections; the servers take turns going first."""
+    def throughput(
+        self, contenders: dict[str, servers.Server], endpoints: tuple[tuple[str, str], ...] = ENDPOINTS
+    ) -> list[dict[str, Any]]:
+        """Rows 1-3 (or row 9's endpoints) at 1/16/64 connections; the servers take turns going first."""
         ours = contenders["ours"]
         bearer = client.token(ours.port)
         verification_id = client.create(ours.port, bearer)
-        self._check_2xx(list(contenders.values()), bearer, verification_id)
+        self._check_2xx(list(contenders.values()), bearer, verification_id, endpoints)
         rows = []
         turn = 0
-        for endpoint, label in ENDPOINTS:
+        for endpoint, label in endpoints:
             for connections in CONNECTIONS:
                 order = list(contenders.items())
                 order = order[turn % len(order) :] + order[: turn % len(order)]
@@ -148,7 +173,7 @@ class Bench:
         return rows
 
     def discovery(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
-        """Row 9: Create Discovery at 1/16/64 connections, beside Prism; the servers take turns going first."""
+        """Row 10: Create Discovery at 1/16/64 connections, beside Prism; the servers take turns going first."""
         bearer = client.token(contenders["ours"].port)
         endpoint, label = DISCOVERY
         for server in contenders.values():
@@ -173,7 +198,7 @@ class Bench:
         return rows
 
     def discovery_webhooks(self) -> list[dict[str, Any]]:
-        """Row 10: Create Discovery -> signed `sandbox.discovery.updated` at a local receiver."""
+        """Row 11: Create Discovery -> signed `sandbox.discovery.updated` at a local receiver."""
         rows = []
         for total, in_flight in self.plan.discovery_webhook_runs:
             row = webhooks.measure(
@@ -268,10 +293,16 @@ class Bench:
             return servers.prism(self.prism_cli, log, quiet=key == "prism_quiet")
         return servers.ours(log, *extra)
 
-    def _check_2xx(self, contenders: list[servers.Server], bearer: str, verification_id: str) -> None:
+    def _check_2xx(
+        self,
+        contenders: list[servers.Server],
+        bearer: str,
+        verification_id: str,
+        endpoints: tuple[tuple[str, str], ...] = ENDPOINTS,
+    ) -> None:
         """Every server must answer every measured request with 2xx, or the comparison is void."""
         for server in contenders:
-            for endpoint, label in ENDPOINTS:
+            for endpoint, label in endpoints:
                 t = self.target(endpoint, server.port, bearer, verification_id)
                 body = json.loads(t.body_file.read_text()) if t.body_file else None
                 status, answer = client.call(server.port, t.method, t.path, body, dict(t.headers))
@@ -320,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(plan, wrk, prism_cli)
         if "startup" in only:
             results["startup"] = bench.startup()
-        if only & {"throughput", "validation", "memory", "discovery"}:
+        if only & SIDE_BY_SIDE_ROWS:
             with (
                 bench._server("ours", "ours.log") as ours,
                 bench._server("prism", "prism.log") as prism,
@@ -329,13 +360,14 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1)
                 prism_idle = prism.rss_mb()
                 results["idle_rss_mb"] = {"ours": round(ours.rss_mb(), 1), "prism": round(prism_idle, 1)}
+                contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
                 if "throughput" in only:
-                    contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
                     results["throughput"] = bench.throughput(contenders)
+                if "providers" in only:
+                    results["providers"] = bench.throughput(contenders, PROVIDER_ENDPOINTS)
                 if "validation" in only:
                     results["validation"] = bench.validation(ours)
                 if "discovery" in only:
-                    contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
                     results["discovery"] = bench.discovery(contenders)
             if "memory" in only:
                 results["memory"] = bench.memory(prism_idle)

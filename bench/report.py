@@ -165,6 +165,29 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| `{c['label']}` | {c['connections']} | {_ms(o['p50_ms'])} | {p50s} | {_ms(o['p99_ms'])} | {p99s} |"
             )
         out += [""]
+    if "providers" in results:
+        cells = results["providers"]
+        prisms = [(k, n) for k, n in PRISMS if k in cells[0]]
+        head = " | ".join(f"{n} req/s | {n} p99 | ratio" for _, n in prisms)
+        out += [
+            "## Providers and network status (row 9)",
+            "",
+            "Create Provider sends the same config every time (ours answers the provider it made first); "
+            "Get Network Status reads the verification made up front. Ratios are ours / Prism, req/s.",
+            "",
+            f"| request | conns | ours req/s | ours p99 | {head} |",
+            "|---|--:|--:|--:|" + "--:|--:|--:|" * len(prisms),
+        ]
+        for c in cells:
+            o = c["ours"]
+            rest = " | ".join(
+                f"{c[k]['rps']:,.0f}{_errors(c[k])} | {_ms(c[k]['p99_ms'])} | {_ratio(o['rps'], c[k]['rps'])}"
+                for k, _ in prisms
+            )
+            out.append(
+                f"| `{c['label']}` | {c['connections']} | {o['rps']:,.0f}{_errors(o)} | {_ms(o['p99_ms'])} | {rest} |"
+            )
+        out += [""]
     if "startup" in results or "memory" in results or "idle_rss_mb" in results:
         out += ["## Start-up and memory (rows 4-5)", "", "| measure | ours | Prism | ratio |", "|---|--:|--:|--:|"]
         if "startup" in results:
@@ -226,7 +249,7 @@ def markdown(results: dict[str, Any]) -> str:
         prisms = [(k, n) for k, n in PRISMS if k in cells[0]]
         head = " | ".join(f"{n} req/s | ratio | {n} p99" for _, n in prisms)
         out += [
-            "## Create Discovery (row 9)",
+            "## Create Discovery (row 10)",
             "",
             "`POST /v2/discovery` with Sohar's sandbox example (John Doe, CA, zip 90210), which both servers "
             "answer with 201; ours stores the discovery and schedules its result and event, Prism answers the "
@@ -248,7 +271,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += [""]
     if results.get("discovery_webhooks"):
         out += _webhook_table(
-            "## Create Discovery → signed `sandbox.discovery.updated` (row 10, ours only)",
+            "## Create Discovery → signed `sandbox.discovery.updated` (row 11, ours only)",
             "discoveries",
             results["discovery_webhooks"],
         )
@@ -272,7 +295,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def _webhook_table(title: str, noun: str, runs: list[dict[str, Any]]) -> list[str]:
-    """Rows 6 and 10: create -> signed webhook, one line per number in flight, then the method."""
+    """Rows 6 and 11: create -> signed webhook, one line per number in flight, then the method."""
     out = [
         title,
         "",

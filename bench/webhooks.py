@@ -1,4 +1,4 @@
-"""Rows 6 and 10: create -> signed webhook received, with a fixed number of verifications (or
+"""Rows 6 and 11: create -> signed webhook received, with a fixed number of verifications (or
 discoveries) in flight.
 
 Closed loop: each of `in_flight` workers creates a verification over its own keep-alive

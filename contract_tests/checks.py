@@ -8,10 +8,14 @@ so nothing is switched off wholesale:
   answers 403 `{"error": "invalid_request_error"}`.
 - `positive_data_acceptance` expects any schema-valid body to be accepted; but `payerId` is
   a reference into Sohar's payer directory, which no schema can enumerate, and Sohar answers
-  an unknown payer with 400 `{"param": "payerId"}` (its documented error shape).
+  an unknown payer with 400 `{"param": "payerId"}` (its documented error shape). Likewise an
+  NPI must pass the NPI check digit, which no schema can say: a schema-valid `npi` that fails
+  it is answered 400 `{"param": "npi"}` (Create Provider's documented error).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import schemathesis
 from schemathesis.checks import CheckContext
@@ -22,11 +26,13 @@ from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
 
+from mock_server.npi import is_valid_npi
+
 # Sohar's documented answer to a request without (or with a bad) bearer token.
 SOHAR_AUTH_REJECTION = 403
 
 
-def _drops_authorization_header(case: Case) -> bool:
+def _drops_authorization_header(case: Case[Any]) -> bool:
     meta = case.meta
     if meta is None:
         return False
@@ -40,7 +46,7 @@ def _drops_authorization_header(case: Case) -> bool:
 
 
 @schemathesis.check
-def sohar_missing_required_header(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def sohar_missing_required_header(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A request missing a required header is rejected; without `Authorization`, with Sohar's 403."""
     if not _drops_authorization_header(case):
         return missing_required_header(ctx, response, case)
@@ -58,23 +64,36 @@ def sohar_missing_required_header(ctx: CheckContext, response: Response, case: C
     return None
 
 
-def _rejects_unknown_payer(response: Response, case: Case) -> bool:
+def _rejected_param(response: Response) -> object:
+    try:
+        body: object = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or set(body) != {"error", "param"} or body["error"] != "invalid_request_error":
+        return None
+    return body["param"]
+
+
+def _rejects_unknown_payer(response: Response, case: Case[Any]) -> bool:
     if response.status_code != 400 or not isinstance(case.body, dict) or "payerId" not in case.body:
         return False
-    try:
-        body = response.json()
-    except ValueError:
+    return _rejected_param(response) == "payerId"
+
+
+def _rejects_failed_check_digit(response: Response, case: Case[Any]) -> bool:
+    if response.status_code != 400 or not isinstance(case.body, dict) or is_valid_npi(case.body.get("npi")):
         return False
-    return body == {"error": "invalid_request_error", "param": "payerId"}
+    return _rejected_param(response) == "npi"
 
 
 @schemathesis.check
-def sohar_positive_data_acceptance(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Schema-valid data is accepted, but for a `payerId` the payer directory does not hold."""
+def sohar_positive_data_acceptance(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+    """Schema-valid data is accepted, but for a `payerId` the payer directory does not hold and an
+    `npi` that fails the NPI check digit."""
     try:
         return positive_data_acceptance(ctx, response, case)
     except RejectedPositiveData:
-        if _rejects_unknown_payer(response, case):
+        if _rejects_unknown_payer(response, case) or _rejects_failed_check_digit(response, case):
             return None
         raise
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import client_report, consumer_check, parity, server
 from .oauth import Credentials
@@ -25,13 +26,15 @@ EXIT_USAGE = 2
 class _EnvDefault(argparse.Action):
     """An option that falls back to an environment variable, and is required when neither is set."""
 
-    def __init__(self, env: str, required: bool = True, default: str | None = None, **kwargs: object) -> None:
+    def __init__(self, env: str, required: bool = True, default: str | None = None, **kwargs: Any) -> None:
         value = os.environ.get(env) or default
         self.env = env
         help_text = str(kwargs.pop("help", ""))
         super().__init__(default=value, required=required and not value, help=f"{help_text} [env {env}]", **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, *_: object):
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, *_: object
+    ) -> None:
         setattr(namespace, self.dest, values)
 
 
@@ -57,7 +60,7 @@ def _url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _comma_choices(choices: Sequence[str]) -> object:
+def _comma_choices(choices: Sequence[str]) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
         items = [item.strip() for item in text.split(",") if item.strip()]
         unknown = [item for item in items if item not in choices]
@@ -68,7 +71,7 @@ def _comma_choices(choices: Sequence[str]) -> object:
     return parse
 
 
-def _add_server(commands: argparse._SubParsersAction) -> None:
+def _add_server(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "server",
         help="run schemathesis over Sohar's contract against a server (the mock or Sohar's sandbox)",

@@ -28,12 +28,19 @@ STATUS_TRIGGERS = {
     "error.member.dob": "memberId 10000001",
     "error.member.name": "memberId 10000002",
     "error.payer": "memberId 20000000 or 20000001",
-    "error.payer.npi": "memberId 20000002",
+    "error.payer.npi": "memberId 20000002, or 20000003 with no provider enrolled",
     "pending": "memberId 30000000, or start the mock with --latency",
 }
 DISCOVERY_TRIGGERS = {
     "pending": "Get Discovery before the result is due (start the mock with --latency), or a pending discovery rule",
     "complete": "Create Discovery, then Get Discovery (sandbox: a state of Sohar's table, e.g. CA)",
+}
+NETWORK_STATUSES = ("inn", "oon", "pending")
+# How to reach each network status with the packaged default scenarios.
+NETWORK_TRIGGERS = {
+    "inn": "any finished verification at payer 60054",
+    "oon": "a finished verification at another payer, e.g. 62308",
+    "pending": "ask while a verification is pending (memberId 30000000)",
 }
 ERROR_STATUSES = (400, 403, 404)
 EXIT_MISSING = 1
@@ -52,6 +59,7 @@ class Report:
     dropped: int
     unknown_operations: Counter[str] = field(default_factory=Counter)
     discovery_statuses: Counter[str] = field(default_factory=Counter)
+    network_statuses: Counter[str] = field(default_factory=Counter)
 
     def missing_statuses(self, required: tuple[str, ...]) -> list[str]:
         return [status for status in required if not self.statuses[status]]
@@ -68,6 +76,7 @@ class Report:
             "statuses": {status: self.statuses[status] for status in STATUSES},
             "missingStatuses": self.missing_statuses(required),
             "discoveryStatuses": {status: self.discovery_statuses[status] for status in DISCOVERY_STATUSES},
+            "networkStatuses": {status: self.network_statuses[status] for status in NETWORK_STATUSES},
             "errors": [
                 {"statusCode": status, "param": param, "count": count}
                 for (status, param), count in sorted(self.errors.items(), key=_error_order)
@@ -88,6 +97,7 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
     discovery_statuses: Counter[str] = Counter()
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
+    network: Counter[str] = Counter()
     violations = []
     for record in records:
         op = record.get("operationId")
@@ -100,11 +110,13 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
             statuses[record["verificationStatus"]] += 1
         if record.get("discoveryStatus"):
             discovery_statuses[record["discoveryStatus"]] += 1
+        if record.get("networkStatus"):
+            network[record["networkStatus"]] += 1
         if code >= 400:
             errors[(code, record.get("errorParam"))] += 1
         if not record.get("conforms", True):
             violations.append(record)
-    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, discovery_statuses)
+    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, discovery_statuses, network)
 
 
 def _times(count: int) -> str:
@@ -131,14 +143,19 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         count = report.discovery_statuses[status]
         note = _times(count) if count else f"never seen — {DISCOVERY_TRIGGERS[status]}"
         lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
+    lines += ["", "Network statuses (Get Network Status answers):"]
+    for status in NETWORK_STATUSES:
+        count = report.network_statuses[status]
+        note = _times(count) if count else f"never seen — default scenarios: {NETWORK_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
     lines += ["", "Error responses:"]
-    for status in ERROR_STATUSES:
-        seen = sorted((param, n) for (code, param), n in report.errors.items() if code == status)
-        if not seen:
-            lines.append(f"  ✗ {status}  never seen")
+    for error_status in ERROR_STATUSES:
+        by_param = sorted((param, n) for (code, param), n in report.errors.items() if code == error_status)
+        if not by_param:
+            lines.append(f"  ✗ {error_status}  never seen")
             continue
-        lines.append(f"  ✓ {status}  {_times(sum(n for _, n in seen))}")
-        lines += [f"        param {param} {_times(n)}" for param, n in seen if param]
+        lines.append(f"  ✓ {error_status}  {_times(sum(n for _, n in by_param))}")
+        lines += [f"        param {param} {_times(n)}" for param, n in by_param if param]
     others = sorted((code, n) for (code, _), n in report.errors.items() if code not in ERROR_STATUSES)
     if others:
         lines.append("  also: " + ", ".join(f"{code} {_times(n)}" for code, n in others))
@@ -190,7 +207,7 @@ def parse_required(text: str) -> tuple[str, ...]:
     return items
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "client-report",
         help="which operations, statuses and errors a client under test has exercised against the mock",

@@ -26,22 +26,14 @@ from datetime import UTC, datetime
 import httpx
 from svix.webhooks import Webhook
 
+# Re-exported: the checks run in this order; `*discovery.updated` carries either discovery status.
+from mock_server.statuses import DISCOVERY_STATUSES as DISCOVERY_STATUSES
+from mock_server.statuses import STATUSES as STATUSES
+
 ACCEPT = "accept"
 REJECT = "reject"
 # Svix's libraries refuse timestamps more than 5 minutes away from now, either way.
 OUTSIDE_TOLERANCE_SECONDS = 6 * 60
-FINAL_STATUSES = (
-    "complete.eligible",
-    "complete.ineligible",
-    "error.member.id",
-    "error.member.dob",
-    "error.member.name",
-    "error.payer",
-    "error.payer.npi",
-)
-STATUSES = ("pending", *FINAL_STATUSES)
-# `*discovery.updated` carries either.
-DISCOVERY_STATUSES = ("pending", "complete")
 EXIT_WRONG_ANSWER = 1
 EXIT_UNREACHABLE = 2
 
@@ -282,7 +274,7 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "webhook-consumer",
         help="send valid and adversarial Svix-signed deliveries to a webhook endpoint",

@@ -78,6 +78,16 @@ class AdminClient:
     def requests(self, **filters: str) -> list[dict[str, Any]]:
         return list(self.get("/requests", **filters)["requests"])
 
+    def providers(self, **filters: str) -> list[dict[str, Any]]:
+        return list(self.get("/providers", **filters)["providers"])
+
+    def create_provider(self, **provider: Any) -> dict[str, Any]:
+        """Enrol a provider (`npi`, `payerId`, `state`; `environment`, `type`, `providerGroupId`)."""
+        return dict(self.post("/providers", provider))
+
+    def delete_provider(self, provider_id: str) -> dict[str, Any]:
+        return self._json(self.http.delete(f"/providers/{provider_id}"))  # type: ignore[no-any-return]
+
     def load_scenario(self, text: str, name: str | None = None) -> dict[str, Any]:
         return dict(self.post("/scenarios", params={"name": name} if name else None, content=text.encode()))
 
@@ -147,6 +157,39 @@ class SoharMock:
 
     def headers(self, environment: str = "sandbox") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(environment)}"}
+
+    def create_provider(
+        self,
+        npi: str,
+        payer_id: str = "60054",
+        state: str = "CA",
+        *,
+        environment: str = "sandbox",
+        provider_type: str | None = None,
+        provider_group_id: str | None = None,
+    ) -> str:
+        """Enrol a provider through Sohar's Create Provider, as a client would; its `providerId`.
+        Gone at the next reset, like everything a test makes."""
+        body: dict[str, Any] = {"npi": npi, "payerId": payer_id, "state": state}
+        if provider_type is not None:
+            body["type"] = provider_type
+        if provider_group_id is not None:
+            body["providerGroupId"] = provider_group_id
+        response = httpx.post(f"{self.base_url}/v1/providers", json=body, headers=self.headers(environment), timeout=30)
+        if response.status_code != 200:
+            raise AssertionError(f"Create Provider -> {response.status_code} {response.text}")
+        return str(response.json()["providerId"])
+
+    def network_status(self, verification_id: str, environment: str = "sandbox") -> dict[str, Any]:
+        """Get Network Status for a verification: `status` (inn | oon | pending), `labels`, `providerGroups`."""
+        response = httpx.get(
+            f"{self.base_url}/v2/verifications/{verification_id}/network-status",
+            headers=self.headers(environment),
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise AssertionError(f"Get Network Status -> {response.status_code} {response.text}")
+        return dict(response.json())
 
     @property
     def webhooks(self) -> list[Received]:

@@ -41,6 +41,10 @@ MOCK_DEFAULT_CREDENTIALS = Credentials("sandbox-client-id", "sandbox-client-secr
 MOCK_DEFAULT_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET
 
 
+# Sohar's Create Provider example, with an NPI whose check digit holds (Sohar's own, 0123456789, does not).
+PROVIDER = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+
+
 def member(**patient: str) -> dict[str, Any]:
     return {**DOCUMENTED_MEMBER, "patient": {**DOCUMENTED_MEMBER["patient"], **patient}, "id": "parity-check"}
 
@@ -52,7 +56,7 @@ def patient(state: str, **changes: str) -> dict[str, Any]:
 
 
 def without(path: str) -> dict[str, Any]:
-    body = json.loads(json.dumps(member()))
+    body: dict[str, Any] = json.loads(json.dumps(member()))
     *parents, last = path.split(".")
     node = body
     for part in parents:
@@ -153,6 +157,13 @@ def script() -> list[Step]:
         Step(
             "discovery: no Authorization header", "POST", "/v2/discovery", auth="none", body={"patient": patient("CA")}
         ),
+        # Only NPIs Sohar must refuse: a valid one would enrol a provider on the other side's account.
+        Step("provider: 9-digit npi", "POST", "/v1/providers", body={**PROVIDER, "npi": "123456789"}),
+        Step("provider: npi failing the check digit", "POST", "/v1/providers", body={**PROVIDER, "npi": "1234567890"}),
+        Step("provider: no Authorization header", "POST", "/v1/providers", auth="none", body=PROVIDER),
+        # The network-status path is inferred: a 404 here on one side only is a finding about it.
+        Step("network status: unknown verification id", "GET", "/v2/verifications/{unknown}/network-status"),
+        Step("network status: documented member", "GET", "/v2/verifications/{created}/network-status"),
     ]
 
 
@@ -178,7 +189,7 @@ class Side:
         self.tokens = TokenSource(self.base_url, self.credentials)
 
 
-def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer:
+def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str, created_id: str | None = None) -> Answer:
     headers: dict[str, str] = {}
     body = step.body
     if step.auth == "token":
@@ -187,7 +198,8 @@ def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer
         headers["Authorization"] = "Bearer not-a-token"
     elif step.auth == "credentials":
         body = {"client_id": side.credentials.client_id, "client_secret": side.credentials.client_secret}
-    url = side.base_url + step.path.replace("{unknown}", unknown_id)
+    # `{created}`: the first verification this side created in the run (else an unknown id).
+    url = side.base_url + step.path.replace("{unknown}", unknown_id).replace("{created}", created_id or unknown_id)
     kwargs: dict[str, Any] = {"headers": headers}
     if step.raw is not None:
         kwargs["content"] = step.raw
@@ -219,15 +231,18 @@ def _follow(http: httpx.Client, side: Side, follow: Follow, subject_id: str, set
 
 def run_side(side: Side, steps: list[Step], settle: float) -> list[Answer]:
     unknown_id = str(uuid.uuid4())
+    created_id: str | None = None
     answers = []
     with httpx.Client(timeout=30, trust_env=False) as http:
         for step in steps:
-            answer = _send(http, side, step, unknown_id)
+            answer = _send(http, side, step, unknown_id, created_id)
             if step.follow and answer.status_code == 201 and isinstance(answer.body, dict):
                 subject_id = answer.body.get(step.follow.id_field)
                 if isinstance(subject_id, str):
                     answer.subject_id = subject_id
                     answer.followed = _follow(http, side, step.follow, subject_id, settle)
+                    if step.follow is VERIFICATION:
+                        created_id = created_id or subject_id
             answers.append(answer)
     return answers
 
@@ -361,7 +376,7 @@ def _credentials(prefix: str, fallback: Credentials | None) -> Credentials | Non
     return fallback
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "parity",
         help="send the same scripted inputs to the mock and Sohar's sandbox and diff the answers",

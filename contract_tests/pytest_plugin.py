@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -42,7 +42,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _number(config: pytest.Config, name: str, kind: type) -> float | int | None:
+_Number = TypeVar("_Number", int, float)
+
+
+def _number(config: pytest.Config, name: str, kind: type[_Number]) -> _Number | None:
     text = str(config.getini(name) or "").strip()
     if not text:
         return None
@@ -66,7 +69,7 @@ def sohar_mock_session(pytestconfig: pytest.Config) -> Iterator[SoharMock]:
     mock = SoharMock(
         scenarios=scenarios,
         latency=_number(pytestconfig, "sohar_mock_latency", float),
-        seed=_number(pytestconfig, "sohar_mock_seed", int),  # type: ignore[arg-type]
+        seed=_number(pytestconfig, "sohar_mock_seed", int),
         freeze_clock=bool(pytestconfig.getini("sohar_mock_freeze_clock")),
     )
     with mock:

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .api import admin, discovery, sohar, webhook_management
-from .api.responses import SoharJSONResponse, error_response
+from .api import admin, admin_providers, discovery, providers, sohar, webhook_management
+from .api.responses import error_response
 from .core import MockCore
-from .errors import MethodNotAllowed, NotFound, SoharError
+from .errors import InternalError, MethodNotAllowed, NotFound, SoharError, UnexpectedStatus
 from .journal import violation
 from .settings import Settings
 
@@ -76,11 +76,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     record_unrouted(request.app.state.core, request.method, request.url.path, exc.status_code)
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
-        return error_response(MethodNotAllowed(detail=allow))
+        return error_response(MethodNotAllowed(detail=(exc.headers or {}).get("Allow", "")))
     if exc.status_code == 404:
         return error_response(NotFound())
-    return SoharJSONResponse({"error": "invalid_request_error"}, status_code=exc.status_code)
+    return error_response(UnexpectedStatus(exc.status_code))
 
 
 async def _sohar_error(request: Request, exc: Exception) -> Response:
@@ -91,7 +90,7 @@ async def _sohar_error(request: Request, exc: Exception) -> Response:
 async def _crash(request: Request, exc: Exception) -> Response:
     # A bug in the mock: log it for us, answer as Sohar documents 500 (no stack trace out).
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return SoharJSONResponse({"error": "api_error"}, status_code=500)
+    return error_response(InternalError())
 
 
 def build_app(settings: Settings | None = None, core: MockCore | None = None) -> Starlette:
@@ -111,7 +110,9 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
             *sohar.routes(core),
             *discovery.routes(core),
             *webhook_management.routes(core),
+            *providers.routes(core),
             *admin.routes(core),
+            *admin_providers.routes(core),
         ],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,

@@ -69,8 +69,9 @@ class Document:
         node, line = self.data, 1
         for part in path:
             lines = self.lines.get(id(node))
-            if isinstance(node, dict) and isinstance(lines, dict) and part in node and part in lines:
-                line, node = lines[part], node[part]  # type: ignore[index]
+            # Two branches, not one `or`: each narrows `node`, `lines` and `part` for the type checker.
+            if isinstance(node, dict) and isinstance(lines, dict) and part in node and part in lines:  # noqa: SIM114
+                line, node = lines[part], node[part]
             elif isinstance(node, list) and isinstance(lines, list) and isinstance(part, int) and 0 <= part < len(node):
                 line, node = lines[part], node[part]
             else:
@@ -230,10 +231,12 @@ class _Reader:
 
     def _alias(self, event: yaml.AliasEvent) -> _Built:
         line = _line(event)
-        built = self.anchors.get(event.anchor)
+        anchor = event.anchor
+        assert anchor is not None, "the parser only makes an alias event from an alias token, which names its anchor"
+        built = self.anchors.get(anchor)
         if built is None:
-            where = "inside the list or mapping it names" if event.anchor in self.unclosed else "before its anchor"
-            raise self._problem(line, f"alias *{event.anchor} is used {where}")
+            where = "inside the list or mapping it names" if anchor in self.unclosed else "before its anchor"
+            raise self._problem(line, f"alias *{anchor} is used {where}")
         if len(self.stack) + built.depth > MAX_YAML_DEPTH:  # what it names nests on at this depth
             raise self._problem(
                 line, f"lists and mappings nest deeper than {MAX_YAML_DEPTH} levels once aliases are expanded"

@@ -4,135 +4,38 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioSet, load_file
-from .settings import (
-    DEFAULT_WEBHOOK_SECRET,
-    ConfigError,
-    Settings,
-    credentials_from,
-    env,
-    load_config_file,
-)
+from .settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Environment, Flags, Settings, parse_number, resolve
 from .stopping import stop_on_signals
 
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+if TYPE_CHECKING:
+    from .core import MockCore
 
 
-def _env_list(name: str) -> list[str] | None:
-    value = env(name)
-    if value is None:
-        return None
-    # Paths split on the OS path separator, URLs on commas or whitespace.
-    separators = os.pathsep if name == "SCENARIOS" else ","
-    return [part.strip() for chunk in value.split(separators) for part in chunk.split() if part.strip()]
-
-
-_KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number"}
-
-
-def _convert(value: str, kind: type[int] | type[float]) -> Any:
-    """`value` as `kind`; ValueError worded for both flags and environment variables."""
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValueError(f"must be {_KIND_NAMES[kind]}, got {value!r}") from None
-
-
-def _number(value: str | None, kind: type[int] | type[float], name: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return _convert(value, kind)
-    except ValueError as exc:
-        raise ConfigError(f"{name} {exc}") from None
-
-
-def _env_flag(name: str) -> bool | None:
-    value = env(name)
-    if value is None:
-        return None
-    if value.lower() in ("1", "true"):
-        return True
-    if value.lower() in ("0", "false"):
-        return False
-    raise ConfigError(f"SOHAR_MOCK_{name} must be 1 or 0, got {value!r}")
-
-
-def log_level() -> str:
-    """SOHAR_MOCK_LOG_LEVEL, checked: logging and uvicorn would each fail on a bad one in their own way."""
-    value = env("LOG_LEVEL") or "warning"
-    if value.lower() not in LOG_LEVELS:
-        raise ConfigError(f"SOHAR_MOCK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return value.lower()
-
-
-def _flag_type(kind: type[int] | type[float]) -> Callable[[str], Any]:
+def _flag_type(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     """argparse `type=`: the same wording as for environment variables."""
 
-    def convert(value: str) -> Any:
+    def convert(value: str) -> int | float:
         try:
-            return _convert(value, kind)
+            return parse_number(value, kind)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
 
 
-def _first(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
-
-
 def resolve_settings(args: argparse.Namespace) -> Settings:
-    """CLI flag, else environment variable, else config file, else default; `Settings` checks the values."""
-    config_path = _first(getattr(args, "config", None), env("CONFIG"))
-    config = load_config_file(Path(config_path)) if config_path else {}
-    source = f"config file {config_path}"
-    scenario_args = _first(getattr(args, "scenarios", None), _env_list("SCENARIOS"), config.get("scenarios"))
-    webhooks = config.get("webhooks") or {}
-    kwargs: dict[str, Any] = {
-        "host": _first(getattr(args, "host", None), env("HOST"), config.get("host"), "127.0.0.1"),
-        "port": _first(
-            getattr(args, "port", None), _number(env("PORT"), int, "SOHAR_MOCK_PORT"), config.get("port"), 8080
-        ),
-        "scenario_paths": tuple(Path(p) for p in scenario_args or ()),
-        "latency": _first(
-            getattr(args, "latency", None), _number(env("LATENCY"), float, "SOHAR_MOCK_LATENCY"), config.get("latency")
-        ),
-        "seed": _first(getattr(args, "seed", None), _number(env("SEED"), int, "SOHAR_MOCK_SEED"), config.get("seed")),
-        "token_ttl": _first(config.get("tokenTtl"), 3600),
-        "validate_requests": not getattr(args, "no_validate", False),
-        "validate_responses": bool(getattr(args, "strict", False) or config.get("validateResponses")),
-        "webhook_urls": tuple(
-            _first(getattr(args, "webhook_url", None), _env_list("WEBHOOK_URL"), webhooks.get("urls")) or ()
-        ),
-        "freeze_clock": _first(
-            getattr(args, "freeze_clock", False) or None, _env_flag("FREEZE_CLOCK"), config.get("freezeClock"), False
-        ),
-        "max_verifications": _first(
-            getattr(args, "max_verifications", None),
-            _number(env("MAX_VERIFICATIONS"), int, "SOHAR_MOCK_MAX_VERIFICATIONS"),
-            config.get("maxVerifications"),
-        ),
-        "max_discoveries": _first(
-            getattr(args, "max_discoveries", None),
-            _number(env("MAX_DISCOVERIES"), int, "SOHAR_MOCK_MAX_DISCOVERIES"),
-            config.get("maxDiscoveries"),
-        ),
-        "webhook_secret": _first(
-            getattr(args, "webhook_secret", None), env("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
-        ),
-    }
-    if "credentials" in config:
-        kwargs["credentials"] = credentials_from(config["credentials"], source)
-    return Settings(**kwargs)
+    """The flags this command was given, resolved with the environment and the config file."""
+    given = vars(args)
+    return resolve(Flags(**{f.name: given[f.name] for f in fields(Flags) if f.name in given}))
 
 
 def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
@@ -157,19 +60,25 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
     return "\n".join(lines)
 
 
+def serving_core(settings: Settings) -> MockCore:
+    """The mock `serve` runs: the process is the mock's own, so its store may freeze the collector."""
+    from .core import MockCore, load_startup_scenarios
+
+    return MockCore(settings, load_startup_scenarios(settings), freeze_gc=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # Before anything else, uvicorn included: it puts back, and re-raises into, the handlers it finds.
     with stop_on_signals() as stop:
         import uvicorn
 
         from .app import EVENT_LOOP, build_app
-        from .core import MockCore, load_startup_scenarios
 
         settings = resolve_settings(args)
-        level = log_level()
+        environment = Environment()
+        level = environment.log_level()
         files = settings.scenario_files()
-        core = MockCore(settings, load_startup_scenarios(settings))
-        app = build_app(core=core)
+        app = build_app(core=serving_core(settings))
         # Bound before the banner, so that it names the port really bound (`--port 0`) and a
         # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
         sock = listen(settings.host, settings.port)
@@ -178,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=sock.getsockname()[1],
             log_level=level,
-            access_log=bool(_env_flag("ACCESS_LOG")),
+            access_log=bool(environment.flag("ACCESS_LOG")),
             timeout_graceful_shutdown=4,
             lifespan="on",
             loop=EVENT_LOOP,
@@ -208,8 +117,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             print(f"error   {exc}", file=sys.stderr)
             return 1
-        counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
-        counts += f", {len(combined.discovery_rules)} discovery rules"
+        counts = (
+            f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules, "
+            f"{len(combined.providers)} providers, {len(combined.network)} network rules, "
+            f"{len(combined.discovery_rules)} discovery rules"
+        )
         print(f"{len(loaded)} file(s): {counts}")
     return 1 if failed else 0
 
@@ -279,7 +191,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        logging.basicConfig(level=log_level().upper(), format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=Environment().log_level().upper(), format="%(levelname)s %(name)s: %(message)s")
         return int(args.func(args))
     except (ConfigError, ScenarioError, CannotListen) as exc:
         print(f"sohar-mock: {exc}", file=sys.stderr)

@@ -12,6 +12,8 @@ from .domain.auth import TokenIssuer
 from .domain.discoveries import DiscoveryBackend
 from .domain.discovery_records import Discovery
 from .domain.events import EventBus
+from .domain.network import NetworkDirectory
+from .domain.providers import ProviderRegistry
 from .domain.records import Verification
 from .domain.store import MemoryStore, memory_store
 from .domain.verifications import VerificationBackend
@@ -30,9 +32,15 @@ def load_startup_scenarios(settings: Settings) -> list[ScenarioFile]:
 
 
 class MockCore:
-    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it."""
+    """One mock's state and machinery. `start()` and `stop()` run on the event loop that serves it.
 
-    def __init__(self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None) -> None:
+    `freeze_gc`: let the store freeze the garbage collector as it grows (domain/store.py), which
+    acts on the whole process; only `sohar-mock serve`, whose process is the mock's own, asks for it.
+    """
+
+    def __init__(
+        self, settings: Settings, startup_scenarios: list[ScenarioFile] | None = None, *, freeze_gc: bool = False
+    ) -> None:
         self.settings = settings
         self.contract = Contract(settings.spec_path or sohar_spec_path())
         self.admin_contract = Contract(admin_spec_path())
@@ -42,18 +50,20 @@ class MockCore:
         self.events = EventBus()
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store: MemoryStore[Verification] = memory_store(settings.max_verifications)
-        self.discovery_store: MemoryStore[Discovery] = memory_store(settings.max_discoveries)
+        self.store: MemoryStore[Verification] = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
+        self.discovery_store: MemoryStore[Discovery] = memory_store(settings.max_discoveries, freeze_gc=freeze_gc)
         self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
+        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.providers
         )
         self.discoveries = DiscoveryBackend(
             self.discovery_store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
         )
+        self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
             DeliveryJournal(settings.journal_size),
@@ -91,6 +101,7 @@ class MockCore:
         self.clock.reset()
         self.ids.reseed()
         self.scenarios.reset()
+        self.providers.reset()
         self.webhooks.reset()
 
 

@@ -46,6 +46,8 @@ class NotFound(SoharError):
 
 
 class MethodNotAllowed(SoharError):
+    """405; `detail` is the path's allowed methods, which go out in the `Allow` header."""
+
     status_code = 405
 
 
@@ -57,3 +59,18 @@ class Conflict(SoharError):
     """409: an admin operation that contradicts the current state."""
 
     status_code = 409
+
+
+class UnexpectedStatus(SoharError):
+    """Any other error status the routing layer answers with, in Sohar's envelope."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__()
+        self.status_code = status_code
+
+
+class InternalError(SoharError):
+    """500, as Sohar documents it: a bug in the mock, told to the client without any detail."""
+
+    status_code = 500
+    code = "api_error"

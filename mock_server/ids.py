@@ -13,17 +13,24 @@ _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (4 << 76) | (0x8000 << 48)
 
 
+def _seeded(seed: int) -> random.Random:
+    # random.Random seeds with abs(seed), so -5 would repeat 5's identifiers. A negative seed
+    # goes in as text instead (hashed, SHA-512): a sequence of its own, while every
+    # non-negative seed keeps the identifiers it has always given.
+    return random.Random(seed if seed >= 0 else str(seed))
+
+
 class IdSource:
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
         # Unseeded, identifiers come from a generator seeded by the OS rather than from the OS
         # itself: SystemRandom makes a system call per draw, one per character of a token,
         # which showed up in every create. Secrets (signing keys) still come from the OS.
-        self._rng = random.Random(seed if seed is not None else os.urandom(32))
+        self._rng = _seeded(seed) if seed is not None else random.Random(os.urandom(32))
 
     def reseed(self) -> None:
         if self._seed is not None:
-            self._rng = random.Random(self._seed)
+            self._rng = _seeded(self._seed)
 
     def uuid(self) -> str:
         """A version-4 UUID, the string `uuid.UUID(int=..., version=4)` gives, without the object."""

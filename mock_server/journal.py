@@ -56,6 +56,8 @@ class RequestRecord:
     discovery_status: str | None = None
     client_id: str | None = None
     violation: Violation | None = None
+    # The network status a Get Network Status answered with.
+    network_status: str | None = None
 
     @property
     def conforms(self) -> bool:
@@ -74,6 +76,7 @@ class RequestRecord:
             "errorParam": self.error_param,
             "verificationStatus": self.verification_status,
             "discoveryStatus": self.discovery_status,
+            "networkStatus": self.network_status,
             "conforms": self.conforms,
             "violation": self.violation.to_api() if self.violation else None,
         }

@@ -1,10 +1,12 @@
-"""One frozen settings object, from CLI flags, environment variables and a config file."""
+"""One frozen settings object, checked when made, and where its values come from: CLI flags,
+environment variables and a config file, in that order of precedence (`resolve`)."""
 
 from __future__ import annotations
 
 import base64
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -150,11 +152,6 @@ def _check_webhook_secret(secret: object) -> None:
         )
 
 
-def env(name: str) -> str | None:
-    value = os.environ.get(f"SOHAR_MOCK_{name}")
-    return value if value not in (None, "") else None
-
-
 CONFIG_KEYS = (
     "host",
     "port",
@@ -242,3 +239,120 @@ def credentials_from(raw: Any, source: str) -> tuple[Credential, ...]:
                 raise ConfigError(f"{source}: credentials[{index}].{key} must be a non-empty string")
         out.append(Credential(item["clientId"], item["clientSecret"], item["environment"]))
     return tuple(out)
+
+
+# -- where the values come from -------------------------------------------------------------
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number"}
+
+
+def parse_number(value: str, kind: type[int] | type[float]) -> int | float:
+    """`value` as `kind`; the ValueError is worded for flags and environment variables alike."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"must be {_KIND_NAMES[kind]}, got {value!r}") from None
+
+
+class Environment:
+    """The `SOHAR_MOCK_*` variables, each converted and checked; a blank one counts as unset."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def get(self, name: str) -> str | None:
+        value = self._environ.get(f"SOHAR_MOCK_{name}")
+        return value if value not in (None, "") else None
+
+    def number(self, name: str, kind: type[int] | type[float]) -> int | float | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        try:
+            return parse_number(value, kind)
+        except ValueError as exc:
+            raise ConfigError(f"SOHAR_MOCK_{name} {exc}") from None
+
+    def flag(self, name: str) -> bool | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if value.lower() in ("1", "true"):
+            return True
+        if value.lower() in ("0", "false"):
+            return False
+        raise ConfigError(f"SOHAR_MOCK_{name} must be 1 or 0, got {value!r}")
+
+    def items(self, name: str) -> list[str] | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        # Paths split on the OS path separator, URLs on commas or whitespace.
+        separators = os.pathsep if name == "SCENARIOS" else ","
+        return [part.strip() for chunk in value.split(separators) for part in chunk.split() if part.strip()]
+
+    def log_level(self) -> str:
+        """SOHAR_MOCK_LOG_LEVEL, checked: logging and uvicorn would each fail on a bad one in their own way."""
+        value = self.get("LOG_LEVEL") or "warning"
+        if value.lower() not in LOG_LEVELS:
+            raise ConfigError(f"SOHAR_MOCK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return value.lower()
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the command line said: None (False for a switch) where it said nothing."""
+
+    config: str | None = None
+    host: str | None = None
+    port: int | None = None
+    scenarios: Sequence[str] | None = None
+    latency: float | None = None
+    seed: int | None = None
+    webhook_url: Sequence[str] | None = None
+    webhook_secret: str | None = None
+    freeze_clock: bool = False
+    max_verifications: int | None = None
+    max_discoveries: int | None = None
+    no_validate: bool = False
+    strict: bool = False
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def resolve(flags: Flags | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Each setting from its flag, else its environment variable, else the config file, else its
+    default (README "Configuration"); `Settings` then checks every value."""
+    flags = flags or Flags()
+    env = Environment(environ)
+    config_path = _first(flags.config, env.get("CONFIG"))
+    config = load_config_file(Path(config_path)) if config_path else {}
+    scenario_args = _first(flags.scenarios, env.items("SCENARIOS"), config.get("scenarios"))
+    webhooks = config.get("webhooks") or {}
+    kwargs: dict[str, Any] = {
+        "host": _first(flags.host, env.get("HOST"), config.get("host"), "127.0.0.1"),
+        "port": _first(flags.port, env.number("PORT", int), config.get("port"), 8080),
+        "scenario_paths": tuple(Path(p) for p in scenario_args or ()),
+        "latency": _first(flags.latency, env.number("LATENCY", float), config.get("latency")),
+        "seed": _first(flags.seed, env.number("SEED", int), config.get("seed")),
+        "token_ttl": _first(config.get("tokenTtl"), 3600),
+        "validate_requests": not flags.no_validate,
+        "validate_responses": bool(flags.strict or config.get("validateResponses")),
+        "webhook_urls": tuple(_first(flags.webhook_url, env.items("WEBHOOK_URL"), webhooks.get("urls")) or ()),
+        "freeze_clock": _first(flags.freeze_clock or None, env.flag("FREEZE_CLOCK"), config.get("freezeClock"), False),
+        "max_verifications": _first(
+            flags.max_verifications, env.number("MAX_VERIFICATIONS", int), config.get("maxVerifications")
+        ),
+        "max_discoveries": _first(
+            flags.max_discoveries, env.number("MAX_DISCOVERIES", int), config.get("maxDiscoveries")
+        ),
+        "webhook_secret": _first(
+            flags.webhook_secret, env.get("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
+        ),
+    }
+    if "credentials" in config:
+        kwargs["credentials"] = credentials_from(config["credentials"], f"config file {config_path}")
+    return Settings(**kwargs)

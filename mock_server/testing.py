@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, Self
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import EVENT_LOOP, build_app
 from .core import MockCore
@@ -46,49 +47,39 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class RunningMock:
-    """A real uvicorn server in a background thread, on a loopback port.
+class RunningApp:
+    """Any ASGI app (a webhook consumer, a deliberately broken server) served by uvicorn in a
+    background thread, on a loopback port bound when the object is made: `url` is right from the
+    start and no other process can take the port before `start()`. `sock`: a socket already bound."""
 
-    The port is bound when the object is made (port 0 or the default 8080: any free one), so
-    `base_url` is right from the start and no other process can take the port before `start()`.
-    A port that cannot be bound raises `CannotListen` (a RuntimeError) naming it.
-    """
-
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        settings = settings or Settings()
-        settings = replace(settings, **overrides) if overrides else settings  # checked again: a bad value stops here
-        self._socket = listen(settings.host, 0 if settings.port in (0, 8080) else settings.port)
-        try:
-            self.settings = replace(settings, port=self._socket.getsockname()[1])
-            self.core = MockCore(self.settings)
-            self.app = build_app(core=self.core)
-        except BaseException:
-            self._socket.close()
-            raise
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        *,
+        sock: socket.socket | None = None,
+        lifespan: Literal["auto", "on", "off"] = "auto",
+        loop: str = "auto",
+        name: str = "asgi-app",
+    ) -> None:
+        self._socket = sock if sock is not None else listen(host, 0)
+        self.port = int(self._socket.getsockname()[1])
+        self.url = url_for(self._socket)
         self._server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=self.settings.host,
-                port=self.settings.port,
-                log_level="warning",
-                lifespan="on",
-                loop=EVENT_LOOP,
-            )
+            uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan=lifespan, loop=loop)
         )
+        self._name = name
         self._thread: threading.Thread | None = None
-        self.base_url = url_for(self._socket)
-        self.admin_url = f"{self.base_url}/__admin"
-        self.http = httpx.Client(base_url=self.base_url, timeout=30)
 
-    def start(self) -> RunningMock:
+    def start(self) -> Self:
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name="sohar-mock", daemon=True
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name=self._name, daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + 15
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the mock did not start on {self.base_url}")
+                raise RuntimeError(f"{self._name} did not start on {self.url}")
             time.sleep(0.01)
         return self
 
@@ -96,7 +87,48 @@ class RunningMock:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self._socket.close()  # uvicorn closes it too; this covers a mock never started
+        self._socket.close()  # uvicorn closes it too; this covers an app never started
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RunningMock:
+    """The mock, served as a `RunningApp` on a loopback port.
+
+    The port is bound when the object is made (port 0 or the default 8080: any free one), so
+    `base_url` is right from the start and no other process can take the port before `start()`.
+    A bad setting raises `ConfigError` (a ValueError) and a port that cannot be bound
+    `CannotListen` (a RuntimeError), both from the constructor, each naming what is wrong.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        settings = settings or Settings()
+        settings = replace(settings, **overrides) if overrides else settings  # checked again: a bad value stops here
+        sock = listen(settings.host, 0 if settings.port in (0, 8080) else settings.port)
+        try:
+            self.settings = replace(settings, port=sock.getsockname()[1])
+            self.core = MockCore(self.settings)
+            self.app = build_app(core=self.core)
+            self._served = RunningApp(
+                self.app, self.settings.host, sock=sock, lifespan="on", loop=EVENT_LOOP, name="sohar-mock"
+            )
+        except BaseException:
+            sock.close()
+            raise
+        self.base_url = self._served.url
+        self.admin_url = f"{self.base_url}/__admin"
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def start(self) -> RunningMock:
+        self._served.start()
+        return self
+
+    def stop(self) -> None:
+        self._served.stop()
         self.http.close()
 
     def __enter__(self) -> RunningMock:
@@ -123,33 +155,6 @@ class RunningMock:
 
     def reset(self) -> None:
         self.http.post("/__admin/reset").raise_for_status()
-
-
-class RunningApp:
-    """Any ASGI app (a webhook consumer, a deliberately broken server) on a free loopback port."""
-
-    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
-        self._socket = listen(host, 0)
-        self.port = int(self._socket.getsockname()[1])
-        self.url = url_for(self._socket)
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning"))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name="asgi-app", daemon=True
-        )
-
-    def __enter__(self) -> RunningApp:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start on {self.url}")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
 
 
 @contextlib.contextmanager

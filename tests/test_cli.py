@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import request_for
-from receiver import Reply, receiving
+from conftest import receiving, request_for
 from svix.webhooks import Webhook
 
+from contract_tests.receiver import Reply
 from mock_server.testing import SANDBOX_CREDENTIALS
 
 BANNER = re.compile(r"listening on (http://\S+)")
@@ -71,6 +71,8 @@ class Served:
             self.process.send_signal(sig)
         code = self.process.wait(timeout=15)
         self._reader.join(timeout=10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         return code
 
     def output(self) -> str:
@@ -322,7 +324,7 @@ SECRET = "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LW9ubHkh"
 
 @pytest.mark.parametrize("via", ["flags", "env"])
 def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
-    with receiving() as first, receiving() as second:
+    with receiving(secret=SECRET) as first, receiving(secret=SECRET) as second:
         if via == "flags":
             args, env = ["--webhook-url", first.url, "--webhook-url", second.url, "--webhook-secret", SECRET], {}
         else:
@@ -334,7 +336,7 @@ def test_webhook_urls_and_secret_from_flags_or_env(via: str) -> None:
             )
             assert created.status_code == 201
             for receiver in (first, second):
-                [delivery] = receiver.wait_for(1)
+                [delivery] = receiver.wait_for_count(1)
                 assert delivery.payload["verificationId"] == created.json()["verificationId"]
                 Webhook(SECRET).verify(delivery.body, delivery.headers)
     output = served.output()
@@ -391,7 +393,7 @@ def test_sigterm_logs_how_many_webhook_messages_were_left_undelivered() -> None:
 def test_sigterm_during_a_hanging_delivery_still_stops_the_server() -> None:
     with receiving([Reply(200, hang=30)]) as receiver, serve("--webhook-url", receiver.url) as (base, served):
         create_verifications(base, 1)
-        receiver.wait_for(1)  # the attempt is now waiting on a receiver that will not answer
+        receiver.wait_for_count(1)  # the attempt is now waiting on a receiver that will not answer
         left = len(unfinished_messages(base))
         # Well before the 15 s attempt timeout or the hang.
         assert served.stop() == 0

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import request_for
-from receiver import Reply, receiving
+from conftest import receiving, request_for
 
+from contract_tests.receiver import Reply
 from mock_server.limits import MAX_CLOCK_OFFSET_SECONDS, MAX_DURATION_SECONDS
 from mock_server.testing import RunningMock
 
@@ -103,9 +103,10 @@ def test_a_frozen_clock_stands_still_between_advances() -> None:
 def test_a_reset_during_an_advance_wins_and_nothing_it_dropped_is_sent() -> None:
     # The verification resolves 10 s into the advance; its webhook's first attempt then hangs on a
     # receiver that takes its time, which keeps the advance waiting: that is when the reset comes.
-    with receiving([Reply(200, hang=60)]) as receiver, RunningMock(
-        webhook_urls=(receiver.url,), freeze_clock=True, latency=10, webhook_timeout=120
-    ) as mock:
+    with (
+        receiving([Reply(200, hang=60)]) as receiver,
+        RunningMock(webhook_urls=(receiver.url,), freeze_clock=True, latency=10, webhook_timeout=120) as mock,
+    ):
         create(mock)
         answer: dict[str, httpx.Response] = {}
 
@@ -115,7 +116,7 @@ def test_a_reset_during_an_advance_wins_and_nothing_it_dropped_is_sent() -> None
 
         advancing = threading.Thread(target=advance)
         advancing.start()
-        receiver.wait_for(1)  # the advance is now waiting on the hanging attempt
+        receiver.wait_for_count(1)  # the advance is now waiting on the hanging attempt
         mock.reset()
         advancing.join(timeout=60)
         assert not advancing.is_alive()
@@ -124,7 +125,7 @@ def test_a_reset_during_an_advance_wins_and_nothing_it_dropped_is_sent() -> None
         assert offset(mock) == 0
         # The attempt in flight was dropped with its message: no retry of it ever comes.
         assert mock.advance(86_400)["settled"] is True
-        assert len(receiver.deliveries) == 1
+        assert len(receiver.received) == 1
         assert mock.http.get("/__admin/webhooks/deliveries").json()["count"] == 0
 
 

@@ -164,3 +164,25 @@ def test_bad_arguments_and_an_unreachable_mock(capsys: pytest.CaptureFixture[str
     assert "unknown status complete.maybe" in capsys.readouterr().err
     code = main(["client-report", "--mock", f"http://127.0.0.1:{free_port()}"])
     assert code == 2 and "cannot read the journal" in capsys.readouterr().err
+
+
+def test_provider_and_network_status_calls_are_reported(capsys: pytest.CaptureFixture[str], mock: RunningMock) -> None:
+    headers = mock.headers()
+    provider = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+    assert mock.http.post("/v1/providers", json=provider, headers=headers).status_code == 200
+    mock.http.post("/v1/providers", json={**provider, "npi": "1234567890"}, headers=headers)  # check digit
+    eligible = mock.http.post("/v2/verifications", json=request_for(), headers=headers).json()["verificationId"]
+    mock.http.get(f"/v2/verifications/{eligible}/network-status", headers=headers)
+    mock.http.get(f"/v2/verifications/{eligible}/network-status", headers=headers)
+    code, out, _ = report(capsys, mock, "--json")
+    data: dict[str, Any] = json.loads(out)
+    assert code == 0
+    assert data["operations"]["createProvider"] == {"200": 1, "400": 1}
+    assert data["operations"]["getNetworkStatus"] == {"200": 2}
+    assert data["networkStatuses"] == {"inn": 2, "oon": 0, "pending": 0}
+    assert {"statusCode": 400, "param": "npi", "count": 1} in data["errors"]
+    _, text, _ = report(capsys, mock)
+    assert "✓ inn" in text and "x2" in text
+    oon_line = next(line for line in text.splitlines() if " oon " in f"{line} ")
+    assert "never seen" in oon_line and "62308" in oon_line
+    assert "param npi x1" in text

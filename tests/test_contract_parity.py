@@ -95,6 +95,9 @@ def test_two_identical_mocks_agree_including_webhooks(
     assert "201 -> complete" in steps["discovery: OH, nothing found"]
     assert "400 param=patient.state" in steps["discovery: missing state"]
     assert "400 param=lastName" in steps["discovery v1: empty lastName"]
+    assert "400 param=npi" in out
+    status_line = next(line for line in out.splitlines() if line.startswith("network status: documented member"))
+    assert status_line.split()[-3:] == ["200", "200", "same"]  # read back, not an unknown id's 404
 
 
 def test_a_drifted_discovery_value_is_reported(

@@ -9,7 +9,7 @@ import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
-USER_SUITE = '''
+USER_SUITE = """
 import httpx
 
 JOHN_DOE = {
@@ -53,6 +53,18 @@ def test_admin_forces_an_outcome(sohar_mock):
     assert len(sohar_mock.admin.deliveries(verificationId=verification_id)) == 2
 
 
+def test_a_plan_needing_a_provider_then_network_status(sohar_mock):
+    first = create(sohar_mock, "20000003")
+    assert sohar_mock.wait_for_webhook(first).status == "error.payer.npi"
+    provider_id = sohar_mock.create_provider("1234567893", "60054", "CA")
+    assert [p["providerId"] for p in sohar_mock.admin.providers(environment="sandbox")] == [provider_id]
+    second = create(sohar_mock, "20000003")
+    assert sohar_mock.wait_for_webhook(second).status == "complete.eligible"
+    assert sohar_mock.network_status(second)["status"] == "inn"
+    sohar_mock.admin.delete_provider(provider_id)
+    assert sohar_mock.admin.providers() == []
+
+
 def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
     verification_id = create(sohar_mock, "00000000")
     sohar_mock.wait_for_webhook(verification_id, status="complete.eligible")  # arrived: the failure lists it
@@ -86,7 +98,7 @@ def test_a_discovery_gets_its_signed_webhook(sohar_mock):
     sohar_mock.advance(0)
     assert [m["discoveryId"] for m in sohar_mock.admin.deliveries(discoveryId=discovery_id)] == [discovery_id] * 2
     assert sohar_mock.admin.discoveries()[0]["coverages"] == [{"payerId": "60054", "memberId": "00000001"}]
-'''
+"""
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
@@ -105,7 +117,7 @@ def test_a_user_suite_needs_only_the_fixture(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "5 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_ini_options_configure_the_mock(tmp_path: Path) -> None:

@@ -96,6 +96,8 @@ def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp
     assert {("createVerification", 201), ("getVerification", 200)} <= answered
     # Discovery too: both creates answered 201, and the link from discoveryId reached Get Discovery.
     assert {("createDiscovery", 201), ("createDiscoveryV1", 201), ("getDiscovery", 200)} <= answered
+    # Provider creates got a real payer and a check digit that holds, and network status was read.
+    assert {("createProvider", 200), ("getNetworkStatus", 200)} <= answered
     # The Sohar-aware check was exercised: requests without a token got Sohar's 403.
     assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
     assert target.core.contract_violations == []
@@ -211,8 +213,12 @@ def test_stateful_runs_only_when_a_link_joins_selected_paths() -> None:
     both = ("/v2/verifications", "/v2/verifications/{verificationId}")
     assert phases(include_paths=both) == "examples,coverage,fuzzing,stateful"
     assert phases(include_paths=both, phases=("coverage",)) == "coverage"
-    unlinked = ("/v2/verifications/{verificationId}", "/v2/discovery/{discoveryId}", "/v1/webhooks")
-    assert phases(exclude_paths=unlinked) == "examples,coverage,fuzzing"
+    # Every link starts at a create: with those paths out, no link is left to walk.
+    creates = ("/v2/verifications", "/v2/discovery", "/v1/discovery", "/v1/webhooks", "/v1/providers")
+    assert phases(exclude_paths=creates) == "examples,coverage,fuzzing"
+    assert phases(include_paths=("/v1/providers", "/v1/providers/{providerId}")) == "examples,coverage,fuzzing,stateful"
+    status = ("/v2/verifications", "/v2/verifications/{verificationId}/network-status")
+    assert phases(include_paths=status) == "examples,coverage,fuzzing,stateful"
     # Either create of a discovery links to Get Discovery.
     assert (
         phases(include_paths=("/v1/discovery", "/v2/discovery/{discoveryId}")) == "examples,coverage,fuzzing,stateful"
@@ -244,6 +250,53 @@ def test_only_positive_creates_are_pointed_at_real_payers() -> None:
         before = dict(untouched.body)
         suite_hooks.point_at_real_payer(untouched, payers)
         assert untouched.body == before
+
+
+def test_positive_provider_creates_get_a_real_payer_and_a_check_digit_that_holds() -> None:
+    payers = ("60054",)
+    positive = _case({"payerId": "zz", "npi": "1234567890", "state": "CA"}, True, suite_hooks.CREATE_PROVIDER)
+    suite_hooks.point_at_real_payer(positive, payers)
+    assert positive.body == {"payerId": "60054", "npi": "1234567893", "state": "CA"}
+    for npi in ("123456789", "12345678ab", 1234567890):  # not ten digits: sent as generated
+        case = _case({"payerId": "zz", "npi": npi}, True, suite_hooks.CREATE_PROVIDER)
+        suite_hooks.point_at_real_payer(case, payers)
+        assert case.body["npi"] == npi
+    negative = _case({"payerId": "zz", "npi": "1234567890"}, False, suite_hooks.CREATE_PROVIDER)
+    suite_hooks.point_at_real_payer(negative, payers)
+    assert negative.body == {"payerId": "zz", "npi": "1234567890"}
+
+
+def rejecting_every_provider(app: Any) -> Any:
+    """A server that drifted: every NPI refused, valid ones included."""
+    body = b'{"error":"invalid_request_error","param":"npi"}'
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/providers":
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_a_server_refusing_valid_npis_fails() -> None:
+    # The npi exception is for NPIs that fail the check digit only: a valid one refused is a finding.
+    with RunningApp(rejecting_every_provider(build_app(Settings()))) as drifted:
+        result = sohar_contract(
+            "server",
+            "--base-url", drifted.url,
+            "--client-id", "sandbox-client-id",
+            "--client-secret", "sandbox-client-secret",
+            "--include-path", "/v1/providers",
+            "--phases", "examples,coverage",
+            "--max-examples", "5",
+            "--seed", "3",
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-4000:]
+    assert "Valid data should have been accepted" in output
 
 
 class ManualClock:

@@ -8,16 +8,16 @@ verification each chain ends in is the trigger table's for the documented patien
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conformance import validating_mock
-from conftest import ADMIN_SPEC, JOHN_DOE, assert_conforms
-from receiver import Delivery, Receiver, receiving
+from conftest import ADMIN_SPEC, JOHN_DOE, assert_conforms, received_about, receiving
 from svix.webhooks import Webhook
 
+from contract_tests.receiver import WebhookReceiver
 from mock_server.limits import MAX_DISCOVERY_COVERAGES
 from mock_server.resources import default_scenarios_dir
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
@@ -41,24 +41,17 @@ SANDBOX_VALUES: dict[str, tuple[str | None, str | None, tuple[str, str | None] |
 }
 
 
-@pytest.fixture(scope="module")
-def hook_receiver() -> Iterator[Receiver]:
+@pytest.fixture
+def hook_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
+@pytest.fixture
+def hooked(hook_receiver: WebhookReceiver) -> Iterator[RunningMock]:
+    """A new receiver and mock for each test, as for verification webhooks (test_webhooks.py)."""
     with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True) as running:
         yield running
-
-
-@pytest.fixture
-def hooked(hooked_live: RunningMock, hook_receiver: Receiver) -> RunningMock:
-    hooked_live.reset()
-    hook_receiver.deliveries.clear()
-    hook_receiver.script.clear()
-    return hooked_live
 
 
 def v2_body(state: str, **patient: str) -> dict[str, Any]:
@@ -86,16 +79,12 @@ def get(mock: RunningMock, discovery_id: str, environment: str = "sandbox") -> d
     return body
 
 
-def about(discovery_id: str) -> Callable[[Delivery], bool]:
-    return lambda delivery: delivery.payload.get("discoveryId") == discovery_id
-
-
-def verified_payloads(receiver: Receiver, discovery_id: str, count: int) -> list[dict[str, Any]]:
+def verified_payloads(receiver: WebhookReceiver, discovery_id: str, count: int) -> list[dict[str, Any]]:
     """The discovery's first `count` deliveries, each checked by the official svix verifier over the raw bytes."""
-    deliveries = receiver.wait_for_matching(about(discovery_id), count)
+    deliveries = received_about(receiver, count, discovery_id)
     for delivery in deliveries:
         Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
-    return [d.payload for d in deliveries]
+    return [dict(d.payload) for d in deliveries]
 
 
 def verification_status(mock: RunningMock, payer_id: str, member_id: str) -> tuple[str, str | None]:
@@ -113,7 +102,7 @@ def verification_status(mock: RunningMock, payer_id: str, member_id: str) -> tup
 @pytest.mark.parametrize("version", ["v2", "v1"])
 @pytest.mark.parametrize("state", sorted(SANDBOX_VALUES))
 def test_each_sandbox_state_chains_to_its_verification(
-    hooked: RunningMock, hook_receiver: Receiver, state: str, version: str
+    hooked: RunningMock, hook_receiver: WebhookReceiver, state: str, version: str
 ) -> None:
     payer_id, member_id, ends_in = SANDBOX_VALUES[state]
     if version == "v2":
@@ -142,9 +131,9 @@ def test_each_sandbox_state_chains_to_its_verification(
     assert verification_status(hooked, payer_id, member_id) == ends_in
 
 
-def test_the_payload_is_sohars_byte_order(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_the_payload_is_sohars_byte_order(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     discovery_id = create(hooked, v2_body("CA"))
-    [delivery] = hook_receiver.wait_for_matching(about(discovery_id), 1)
+    [delivery] = received_about(hook_receiver, 1, discovery_id)
     # Sohar's event table lists event, discoveryId, status, id in that order.
     assert list(delivery.payload) == ["event", "discoveryId", "status", "id"]
     assert delivery.payload["discoveryId"] == discovery_id
@@ -176,7 +165,7 @@ def test_get_discovery_while_the_result_is_not_due() -> None:
         )
         mock.advance(2.999)
         assert get(mock, discovery_id)["status"] == "pending"
-        assert own.deliveries == []  # no event before the result: only a slow search sends `pending`
+        assert own.received == []  # no event before the result: only a slow search sends `pending`
         mock.advance(0.001)
         assert [p["status"] for p in verified_payloads(own, discovery_id, 1)] == ["complete"]
         assert get(mock, discovery_id)["memberId"] == "00000000"
@@ -204,13 +193,13 @@ TEAM_SCENARIO = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def team_receiver() -> Iterator[Receiver]:
+def team_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
 @pytest.fixture(scope="module")
-def team_live(team_receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
+def team_live(team_receiver: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
     team = tmp_path_factory.mktemp("team") / "team.yaml"
     team.write_text(TEAM_SCENARIO)
     with validating_mock(
@@ -235,7 +224,7 @@ def found(body: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_production_finds_roster_members_by_folded_name_and_exact_birth_date(
-    team: RunningMock, team_receiver: Receiver
+    team: RunningMock, team_receiver: WebhookReceiver
 ) -> None:
     discovery_id = create(team, ada(), environment="production")
     [payload] = verified_payloads(team_receiver, discovery_id, 1)
@@ -275,7 +264,9 @@ def test_the_search_narrows_by_state_zip_and_payer(
     assert found(get(team, create(team, request_body, environment="production"), "production")) == expected
 
 
-def test_a_slow_search_is_pending_then_complete_on_the_mock_clock(team: RunningMock, team_receiver: Receiver) -> None:
+def test_a_slow_search_is_pending_then_complete_on_the_mock_clock(
+    team: RunningMock, team_receiver: WebhookReceiver
+) -> None:
     body = {"patient": {"firstName": "Grace", "lastName": "Slowpoke", "dateOfBirth": "01/02/1990", "state": "NY"}}
     discovery_id = create(team, {**body, "id": "slow-1"}, environment="production")
     assert get(team, discovery_id, "production")["status"] == "pending"
@@ -284,7 +275,7 @@ def test_a_slow_search_is_pending_then_complete_on_the_mock_clock(team: RunningM
     assert pending == {"event": "discovery.updated", "discoveryId": discovery_id, "status": "pending", "id": "slow-1"}
     team.advance(29.999)
     assert get(team, discovery_id, "production")["status"] == "pending"
-    assert len([d for d in team_receiver.deliveries if about(discovery_id)(d)]) == 1
+    assert len([d for d in team_receiver.received if d.discovery_id == discovery_id]) == 1
     team.advance(0.001)
     _, complete = verified_payloads(team_receiver, discovery_id, 2)
     assert (complete["event"], complete["status"]) == ("discovery.updated", "complete")

@@ -21,11 +21,12 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
+from conftest import receiving
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
-from receiver import Receiver, receiving
 
+from contract_tests.receiver import WebhookReceiver
 from mock_server.resources import default_scenarios_dir
 from mock_server.settings import Settings
 from mock_server.testing import RunningMock
@@ -91,13 +92,13 @@ def epoch(iso: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def hook_receiver() -> Iterator[Receiver]:
+def hook_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
 @pytest.fixture(scope="module")
-def model_mock(hook_receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
+def model_mock(hook_receiver: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
     extra = tmp_path_factory.mktemp("discovery-model") / "model.yaml"
     extra.write_text(MODEL_SCENARIO)
     settings = Settings(

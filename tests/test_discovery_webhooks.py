@@ -7,15 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from conformance import validating_mock
-from conftest import ADMIN_SPEC, assert_conforms, request_for
-from receiver import Delivery, Receiver, Reply, receiving
+from conftest import ADMIN_SPEC, assert_conforms, received_about, receiving, request_for
 from svix.webhooks import Webhook
 
+from contract_tests.receiver import Reply, WebhookReceiver
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Settings
 from mock_server.testing import RunningMock, free_port
 from mock_server.webhooks import RETRY_SCHEDULE
@@ -23,24 +23,17 @@ from mock_server.webhooks import RETRY_SCHEDULE
 PATIENT = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006"}
 
 
-@pytest.fixture(scope="module")
-def hook_receiver() -> Iterator[Receiver]:
+@pytest.fixture
+def hook_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
+@pytest.fixture
+def hooked(hook_receiver: WebhookReceiver) -> Iterator[RunningMock]:
+    """A new receiver and mock for each test, as for verification webhooks (test_webhooks.py)."""
     with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True) as running:
         yield running
-
-
-@pytest.fixture
-def hooked(hooked_live: RunningMock, hook_receiver: Receiver) -> RunningMock:
-    hooked_live.reset()
-    hook_receiver.deliveries.clear()
-    hook_receiver.script.clear()
-    return hooked_live
 
 
 def discover(mock: RunningMock, state: str = "CA", environment: str = "sandbox", **extra: Any) -> str:
@@ -48,11 +41,6 @@ def discover(mock: RunningMock, state: str = "CA", environment: str = "sandbox",
     response = mock.http.post("/v2/discovery", json=body, headers=mock.headers(environment))
     assert response.status_code == 201, response.text
     return str(response.json()["discoveryId"])
-
-
-def about(*ids: str) -> Callable[[Delivery], bool]:
-    """Deliveries about these verifications or discoveries, whatever else a shared receiver got."""
-    return lambda d: d.payload.get("discoveryId", d.payload.get("verificationId")) in ids
 
 
 def deliveries(mock: RunningMock, **filters: str) -> list[dict[str, Any]]:
@@ -64,12 +52,12 @@ def deliveries(mock: RunningMock, **filters: str) -> list[dict[str, Any]]:
 
 
 def test_start_up_endpoints_get_discovery_and_verification_events_alike(
-    hooked: RunningMock, hook_receiver: Receiver
+    hooked: RunningMock, hook_receiver: WebhookReceiver
 ) -> None:
     discovery_id = discover(hooked, "TX", id="d-1")
     verification = hooked.http.post("/v2/verifications", json=request_for(), headers=hooked.headers())
     verification_id = verification.json()["verificationId"]
-    received = hook_receiver.wait_for_matching(about(discovery_id, verification_id), 2)
+    received = received_about(hook_receiver, 2, discovery_id, verification_id)
     for delivery in received:
         Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
     assert [d.payload["event"] for d in received] == ["sandbox.discovery.updated", "sandbox.verification.updated"]
@@ -96,15 +84,15 @@ def test_a_failing_receiver_gets_svix_retries_then_a_replay() -> None:
         retried_and_replayed(mock, failing)
 
 
-def retried_and_replayed(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def retried_and_replayed(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     discovery_id = discover(hooked, "KY")
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     hooked.advance(0)
     [message] = deliveries(hooked, discoveryId=discovery_id)
     assert (message["state"], len(message["attempts"])) == ("pending", 1)
     hooked.advance(RETRY_SCHEDULE[1])
     hooked.advance(RETRY_SCHEDULE[2])
-    first, second, third = hook_receiver.wait_for(3)
+    first, second, third = hook_receiver.wait_for_count(3)
     assert first.headers["svix-id"] == second.headers["svix-id"] == third.headers["svix-id"]
     for delivery in (first, second, third):
         Webhook(DEFAULT_WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
@@ -114,14 +102,15 @@ def retried_and_replayed(hooked: RunningMock, hook_receiver: Receiver) -> None:
     replayed = hooked.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay")
     assert replayed.status_code == 200
     assert [a["trigger"] for a in replayed.json()["attempts"]] == ["scheduled", "scheduled", "scheduled", "replay"]
-    fourth = hook_receiver.wait_for(4)[3]
+    fourth = hook_receiver.wait_for_count(4)[3]
     assert fourth.headers["svix-id"] == first.headers["svix-id"] and fourth.body == first.body
 
 
-def test_an_api_endpoint_subscribed_to_discovery_only_gets_discovery_events(hook_receiver: Receiver) -> None:
+def test_an_api_endpoint_subscribed_to_discovery_only_gets_discovery_events() -> None:
     with receiving() as own, validating_mock(freeze_clock=True) as mock:
         production = mock.headers("production")
         endpoint = mock.http.post("/v1/webhooks", json={"url": own.url}, headers=production).json()
+        own.add_secret(endpoint["secret"])
         subscribed = mock.http.post(
             f"/v1/webhooks/{endpoint['endpointId']}/events", json={"event": "discovery.updated"}, headers=production
         )
@@ -130,7 +119,8 @@ def test_an_api_endpoint_subscribed_to_discovery_only_gets_discovery_events(hook
         mock.http.post("/v2/verifications", json=request_for(), headers=production)
         discovery_id = discover(mock, "NY", environment="production", id="prod-1")
         mock.advance(0)
-        [delivery] = own.wait_for(1)
+        [delivery] = own.wait_for_count(1)
+        assert delivery.verified
         Webhook(endpoint["secret"]).verify(delivery.body, delivery.headers)
         assert delivery.payload == {
             "event": "discovery.updated",
@@ -138,12 +128,12 @@ def test_an_api_endpoint_subscribed_to_discovery_only_gets_discovery_events(hook
             "status": "complete",
             "id": "prod-1",
         }
-        assert len(own.deliveries) == 1
+        assert len(own.received) == 1
 
 
-def test_forcing_statuses_fires_the_events(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_forcing_statuses_fires_the_events(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     discovery_id = discover(hooked, "OH")
-    hook_receiver.wait_for_matching(about(discovery_id), 1)
+    received_about(hook_receiver, 1, discovery_id)
     forced = hooked.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "pending"})
     assert forced.status_code == 200, forced.text
     assert (forced.json()["status"], forced.json()["body"]["status"]) == ("pending", "pending")
@@ -160,21 +150,20 @@ def test_forcing_statuses_fires_the_events(hooked: RunningMock, hook_receiver: R
     again = hooked.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "complete"}).json()
     assert (again["body"]["payerId"], again["rule"]) == (None, "sandbox-discovery-OH")
     hooked.advance(0)
-    statuses = [d.payload["status"] for d in hook_receiver.wait_for_matching(about(discovery_id), 4)]
+    statuses = [d.payload["status"] for d in received_about(hook_receiver, 4, discovery_id)]
     assert statuses == ["complete", "pending", "complete", "complete"]
     assert hooked.http.get(f"/v2/discovery/{discovery_id}", headers=hooked.headers()).json()["memberId"] is None
 
 
-def test_forcing_pending_cancels_the_scheduled_result(hook_receiver: Receiver) -> None:
+def test_forcing_pending_cancels_the_scheduled_result(hook_receiver: WebhookReceiver) -> None:
     with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True, latency=10) as mock:
-        hook_receiver.deliveries.clear()
         discovery_id = discover(mock, "CA")
         summary = mock.http.get(f"/__admin/discoveries/{discovery_id}").json()
         assert summary["nextTransitionAt"] is not None
         forced = mock.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "pending"}).json()
         assert forced["nextTransitionAt"] is None
         mock.advance(60)
-        assert [d.payload["status"] for d in hook_receiver.wait_for_matching(about(discovery_id), 1)] == ["pending"]
+        assert [d.payload["status"] for d in received_about(hook_receiver, 1, discovery_id)] == ["pending"]
         assert mock.http.get(f"/__admin/discoveries/{discovery_id}").json()["status"] == "pending"
 
 
@@ -204,9 +193,9 @@ def test_a_dropped_unfinished_discovery_never_fires() -> None:
     ):
         dropped, kept = discover(mock), discover(mock, "NY")
         mock.advance(60)  # answers once every attempt that came due has been made
-        [delivery] = own.wait_for(1)
+        [delivery] = own.wait_for_count(1)
         assert delivery.payload["discoveryId"] == kept
-        assert len(own.deliveries) == 1
+        assert len(own.received) == 1
         assert deliveries(mock, discoveryId=dropped) == []
 
 

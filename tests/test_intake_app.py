@@ -56,13 +56,14 @@ def start_app(mock_url: str, port: int) -> subprocess.Popen[str]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the intake app exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"the intake app exited: {process.communicate()[0]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
+    process.communicate(timeout=10)
     raise RuntimeError("the intake app did not start")
 
 
@@ -78,7 +79,7 @@ def flow() -> Iterator[Flow]:
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-                process.wait(timeout=10)
+            process.communicate(timeout=10)
 
 
 def submit(flow: Flow, member_id: str, **patient: str) -> str:

@@ -403,3 +403,33 @@ def test_nesting_past_what_the_yaml_parser_allows_is_the_same_one_line_error(tmp
 def test_check_command_reports_bad_content_without_a_traceback(tmp_path: Path, content: str, fragment: str) -> None:
     bad = tmp_path / "bad.yaml"
     assert f"{bad}{fragment}" in check_refuses(bad, content)
+
+
+@pytest.mark.parametrize(
+    ("birth", "subscriber_birth", "line", "year"),
+    [
+        ("today-2000y", None, 9, "26"),
+        ("today+99999999d", None, 9, None),
+        ("12/10/1985", "today+80y", 10, "2106"),
+        ("12/10/1985", "today+99999999999d", 10, None),
+    ],
+)
+def test_scenario_dates_stay_in_the_years_sohar_dates_carry(
+    birth: str, subscriber_birth: str | None, line: int, year: str | None
+) -> None:
+    # Such a date would render outside the contract's 19xx/20xx pattern, or past what a date
+    # holds once the clock moves, leaving a verification that can never resolve.
+    text = MINIMAL.replace("dateOfBirth: 12/10/1985", f"dateOfBirth: {birth}")
+    if subscriber_birth is not None:
+        text += f"    subscriber: {{firstName: Ada, lastName: Lovelace, dateOfBirth: {subscriber_birth}}}\n"
+    with pytest.raises(ScenarioError) as caught:
+        load_text(text, "dates.yaml", TODAY)
+    message = str(caught.value)
+    assert message.startswith(f"dates.yaml:{line}: ")
+    assert (f"the year {year}, outside 1900-2099" in message) if year else ("calendar's range" in message)
+
+
+def test_scenario_dates_at_the_edges_of_the_carried_years_load() -> None:
+    text = MINIMAL.replace("dateOfBirth: 12/10/1985", "dateOfBirth: 01/01/1900")
+    text += "    subscriber: {firstName: Ada, lastName: Lovelace, dateOfBirth: today+73y}\n"
+    assert load_text(text, "edges.yaml", TODAY).members[0].subscriber is not None

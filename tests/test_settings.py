@@ -7,13 +7,17 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mock_server.settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Settings
+from mock_server.errors import SoharError
+from mock_server.listening import CannotListen
+from mock_server.settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Flags, Settings, resolve
 from mock_server.testing import RunningMock
 
 # (CLI flags, the same value as a Settings keyword argument)
@@ -95,6 +99,23 @@ def test_running_mock_refuses_a_bad_webhook_url_as_a_config_error() -> None:
         RunningMock(webhook_urls=("x",))
 
 
+@pytest.mark.parametrize("kwargs", [{"webhook_urls": ("x",)}, {"port": -1}, {"port": 70000}])
+def test_running_mock_refuses_bad_settings_as_a_value_error_not_an_http_error(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError) as raised:
+        RunningMock(**kwargs)
+    assert isinstance(raised.value, ConfigError) and not isinstance(raised.value, SoharError)
+    assert "\n" not in str(raised.value)
+
+
+def test_running_mock_on_a_taken_port_fails_when_made_not_in_its_thread() -> None:
+    with closing(socket.create_server(("127.0.0.1", 0))) as taken:
+        port = taken.getsockname()[1]
+        threads = set(threading.enumerate())
+        with pytest.raises(CannotListen, match=f"cannot listen on 127.0.0.1:{port}: address already in use"):
+            RunningMock(port=port)  # never started: the constructor itself refuses
+        assert set(threading.enumerate()) <= threads
+
+
 def test_running_mock_on_a_taken_port_says_so(capfd: pytest.CaptureFixture[str]) -> None:
     with closing(socket.create_server(("127.0.0.1", 0))) as taken:
         port = taken.getsockname()[1]
@@ -122,8 +143,7 @@ def test_running_mock_on_ipv6_loopback() -> None:
 
 
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
-    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n" for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 
@@ -144,3 +164,46 @@ def test_a_config_file_is_read_within_the_yaml_bounds(tmp_path: Any, content: st
     with pytest.raises(ConfigError, match=f"config file {config}") as raised:
         load_config_file(config)
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def _resolved_port(tmp_path: Path, flag: int | None, variable: str | None, key: int | None) -> int:
+    config = tmp_path / "mock.yaml"
+    config.write_text("" if key is None else f"port: {key}\n")
+    environ = {"SOHAR_MOCK_CONFIG": str(config), **({} if variable is None else {"SOHAR_MOCK_PORT": variable})}
+    return resolve(Flags(port=flag), environ).port
+
+
+def test_resolve_takes_the_flag_then_the_variable_then_the_file_then_the_default(tmp_path: Path) -> None:
+    assert _resolved_port(tmp_path, 1, "2", 3) == 1
+    assert _resolved_port(tmp_path, None, "2", 3) == 2
+    assert _resolved_port(tmp_path, None, "", 3) == 3  # a blank variable counts as unset
+    assert _resolved_port(tmp_path, None, None, None) == 8080
+
+
+def test_resolve_reads_nothing_but_what_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOHAR_MOCK_PORT", "not a port")
+    assert resolve(Flags(), {}) == Settings()
+
+
+ENV_MISTAKES = [
+    {"SOHAR_MOCK_PORT": "abc"},
+    {"SOHAR_MOCK_LATENCY": "soon"},
+    {"SOHAR_MOCK_FREEZE_CLOCK": "yes"},
+    {"SOHAR_MOCK_WEBHOOK_URL": "ftp://example.com/hook"},
+    {"SOHAR_MOCK_CONFIG": "/nonexistent/mock.yaml"},
+]
+
+
+@pytest.mark.parametrize("environ", ENV_MISTAKES, ids=[next(iter(e)) for e in ENV_MISTAKES])
+def test_resolve_and_the_cli_say_the_same(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        resolve(Flags(), environ)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve"],
+        env={**os.environ, "SOHAR_MOCK_PORT": "0", **environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"sohar-mock: {raised.value}\n"

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_SPEC, assert_conforms, request_for
-from receiver import receiving
+from conftest import ADMIN_SPEC, assert_conforms, receiving, request_for
 
+from mock_server.cli import serving_core
 from mock_server.domain.lifecycle import PENDING
 from mock_server.domain.records import Verification, VerificationRequest
 from mock_server.domain.store import FREEZE_EVERY, CappedMemoryStore
+from mock_server.settings import Settings
 from mock_server.testing import RunningMock, free_port
 
 # The slow payer's trigger stays pending for a day of mock time: no test runs that long.
@@ -109,8 +110,8 @@ def test_when_all_are_unfinished_the_oldest_goes_and_its_result_never_fires() ->
         dropped, kept, newest = create(mock), create(mock), create(mock)
         assert [status(mock, v) for v in (dropped, kept, newest)] == [404, 200, 200]
         mock.advance(3600)  # answers once every attempt that came due has been made
-        assert [d.payload["verificationId"] for d in receiver.wait_for(2)] == [kept, newest]
-        assert len(receiver.deliveries) == 2
+        assert [d.payload["verificationId"] for d in receiver.wait_for_count(2)] == [kept, newest]
+        assert len(receiver.received) == 2
         assert mock.http.get("/__admin/webhooks/deliveries", params={"verificationId": dropped}).json()["count"] == 0
 
 
@@ -168,7 +169,7 @@ def test_making_room_looks_at_a_bounded_number_of_verifications_per_create() -> 
 def test_a_store_at_its_cap_does_not_freeze_the_collector_on_every_create() -> None:
     # gc.freeze also keeps whatever cyclic garbage is waiting for the collector: once per
     # thousand verifications while the store grows is bounded, once per create at a cap is not.
-    store = CappedMemoryStore(FREEZE_EVERY - 1)
+    store = CappedMemoryStore(FREEZE_EVERY - 1, freeze_gc=True)
     try:
         for number in range(FREEZE_EVERY):
             store.add(examined(number))
@@ -182,6 +183,40 @@ def test_a_store_at_its_cap_does_not_freeze_the_collector_on_every_create() -> N
         assert gc.get_freeze_count() <= frozen  # none frozen since; dropped ones were
     finally:
         store.clear()  # gives the frozen objects back to the collector
+
+
+def test_a_mock_in_a_test_process_leaves_the_collector_alone() -> None:
+    # gc.freeze and gc.unfreeze act on the whole interpreter: a mock inside a test run must
+    # neither hide the test's objects from the collector nor give back what the test froze.
+    gc.freeze()
+    theirs = gc.get_freeze_count()
+    try:
+        with RunningMock() as mock:
+            headers = mock.headers()
+            for _ in range(FREEZE_EVERY + 1):
+                created = mock.http.post("/v2/verifications", json=request_for(), headers=headers)
+                assert created.status_code == 201, created.text
+            assert mock.http.get("/__admin/health").json()["verifications"] == FREEZE_EVERY + 1
+            # Frozen objects freed by reference counting leave the count: it may only shrink.
+            assert gc.get_freeze_count() <= theirs
+            mock.reset()
+            assert gc.get_freeze_count() > 0  # what the test froze stays frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_the_served_mock_freezes_the_collector_as_its_store_grows() -> None:
+    # `sohar-mock serve` owns its process: there the pauses the freeze saves are worth it.
+    core = serving_core(Settings())
+    gc.unfreeze()
+    try:
+        for number in range(FREEZE_EVERY):
+            core.store.add(examined(number))
+        assert gc.get_freeze_count() > 0
+        core.store.clear()
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
 
 
 def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from conformance import validating_mock
-from conftest import ADMIN_SPEC, assert_conforms, milliseconds, request_for
-from receiver import Receiver, Reply, receiving
+from conftest import ADMIN_SPEC, assert_conforms, milliseconds, receiving, request_for
 from svix.webhooks import Webhook, WebhookVerificationError
 
+from contract_tests.receiver import Reply, WebhookReceiver
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
 from mock_server.testing import RunningApp, RunningMock, free_port
 from mock_server.webhooks import RETRY_SCHEDULE
@@ -23,25 +23,21 @@ from mock_server.webhooks import RETRY_SCHEDULE
 FORBIDDEN = {"error": "invalid_request_error"}
 
 
-@pytest.fixture(scope="module")
-def hook_receiver() -> Iterator[Receiver]:
+@pytest.fixture
+def hook_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def hooked_live(hook_receiver: Receiver) -> Iterator[RunningMock]:
-    """A mock whose start-up configuration subscribes the receiver to every event."""
+@pytest.fixture
+def hooked(hook_receiver: WebhookReceiver) -> Iterator[RunningMock]:
+    """A mock whose start-up configuration subscribes the receiver to every event.
+
+    Both are new for each test: a delivery a previous test's mock had already put on the wire
+    cannot land in this test's receiver (a shared receiver, cleared between tests, could still
+    get one after the clear)."""
     with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True) as running:
         yield running
-
-
-@pytest.fixture
-def hooked(hooked_live: RunningMock, hook_receiver: Receiver) -> RunningMock:
-    hooked_live.reset()
-    hook_receiver.deliveries.clear()
-    hook_receiver.script.clear()
-    return hooked_live
 
 
 def create(mock: RunningMock, member_id: str = "00000000", environment: str = "sandbox", **extra: Any) -> str:
@@ -77,10 +73,10 @@ def verify(secret: str, raw: bytes, headers: dict[str, str]) -> None:
     ("environment", "event"), [("sandbox", "sandbox.verification.updated"), ("production", "verification.updated")]
 )
 def test_event_name_follows_the_credentials(
-    hooked: RunningMock, hook_receiver: Receiver, environment: str, event: str
+    hooked: RunningMock, hook_receiver: WebhookReceiver, environment: str, event: str
 ) -> None:
     verification_id = create(hooked, environment=environment, id="123456")
-    [delivery] = hook_receiver.wait_for(1)
+    [delivery] = hook_receiver.wait_for_count(1)
     assert delivery.payload == {
         "event": event,
         "verificationId": verification_id,
@@ -91,11 +87,11 @@ def test_event_name_follows_the_credentials(
     assert_conforms("WebhookPayload", delivery.payload)
 
 
-def test_pending_then_updated(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_pending_then_updated(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     verification_id = create(hooked, "30000000")
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     hooked.advance(5)
-    first, second = hook_receiver.wait_for(2)
+    first, second = hook_receiver.wait_for_count(2)
     assert (first.payload["event"], first.payload["status"]) == ("sandbox.verification.pending", "pending")
     assert (second.payload["event"], second.payload["status"]) == (
         "sandbox.verification.updated",
@@ -105,9 +101,9 @@ def test_pending_then_updated(hooked: RunningMock, hook_receiver: Receiver) -> N
     assert first.headers["svix-id"] != second.headers["svix-id"]
 
 
-def test_messages_to_one_endpoint_arrive_in_creation_order(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_messages_to_one_endpoint_arrive_in_creation_order(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     created = [create(hooked, member_id) for member_id in ("00000000", "00000001", "10000000", "20000002", "00000002")]
-    arrived = hook_receiver.wait_for(len(created))
+    arrived = hook_receiver.wait_for_count(len(created))
     assert [d.payload["verificationId"] for d in arrived] == created
 
 
@@ -115,12 +111,12 @@ def test_messages_to_one_endpoint_arrive_in_creation_order(hooked: RunningMock, 
 
 
 def test_every_delivery_verifies_with_svix_and_one_changed_byte_fails(
-    hooked: RunningMock, hook_receiver: Receiver
+    hooked: RunningMock, hook_receiver: WebhookReceiver
 ) -> None:
     for member_id in ("00000000", "10000001", "20000001", "30000000"):
         create(hooked, member_id)
     hooked.advance(5)
-    received = hook_receiver.wait_for(5)
+    received = hook_receiver.wait_for_count(5)
     for delivery in received:
         assert delivery.headers["svix-id"].startswith("msg_")
         assert delivery.headers["svix-signature"].startswith("v1,")
@@ -133,11 +129,11 @@ def test_every_delivery_verifies_with_svix_and_one_changed_byte_fails(
             verify("whsec_" + "d3JvbmctZGVmYXVsdC1zZWNyZXQh", delivery.body, delivery.headers)
 
 
-def test_signed_timestamp_is_real_time_not_the_mock_clock(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_signed_timestamp_is_real_time_not_the_mock_clock(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     hooked.advance(3 * 24 * 3600)  # the mock clock is now three days ahead
     before = int(time.time())
     create(hooked)
-    [delivery] = hook_receiver.wait_for(1)
+    [delivery] = hook_receiver.wait_for_count(1)
     assert before <= int(delivery.headers["svix-timestamp"]) <= int(time.time())
     verify(DEFAULT_WEBHOOK_SECRET, delivery.body, delivery.headers)  # within svix's 5-minute window
 
@@ -145,9 +141,9 @@ def test_signed_timestamp_is_real_time_not_the_mock_clock(hooked: RunningMock, h
 def test_configured_secret_signs() -> None:
     secret = "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LW9ubHkh"
     # A receiver of its own: the module's mock may still have a retry due to the shared one.
-    with receiving() as receiver, RunningMock(webhook_urls=(receiver.url,), webhook_secret=secret) as mock:
+    with receiving(secret=secret) as receiver, RunningMock(webhook_urls=(receiver.url,), webhook_secret=secret) as mock:
         create(mock)
-        [delivery] = receiver.wait_for(1)
+        [delivery] = receiver.wait_for_count(1)
     verify(secret, delivery.body, delivery.headers)
     with pytest.raises(WebhookVerificationError):
         verify(DEFAULT_WEBHOOK_SECRET, delivery.body, delivery.headers)
@@ -156,24 +152,24 @@ def test_configured_secret_signs() -> None:
 # -- delivery, retries, journal -------------------------------------------------------------------
 
 
-def test_fails_twice_then_succeeds_on_svix_schedule(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_fails_twice_then_succeeds_on_svix_schedule(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     hook_receiver.script[:] = [Reply(500), Reply(503)]
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     settle(hooked)
     # The mock clock keeps running, so the 5 s retry may come by itself: it is not waited out.
     hooked.advance(RETRY_SCHEDULE[1])
-    hook_receiver.wait_for(2)
+    hook_receiver.wait_for_count(2)
     [message] = deliveries(hooked, verificationId=verification_id)
     # Two failures; the next retry is 5 min away, longer than this test can take to look.
     assert message["state"] == "pending" and [a["statusCode"] for a in message["attempts"]] == [500, 503]
     first, second = (milliseconds(a["at"]) for a in message["attempts"])
     assert second - first >= RETRY_SCHEDULE[1] * 1000  # not before 5 s after the first failure
     assert milliseconds(message["nextAttemptAt"]) - second >= RETRY_SCHEDULE[2] * 1000
-    assert len(hook_receiver.deliveries) == 2
+    assert len(hook_receiver.received) == 2
 
     hooked.advance(RETRY_SCHEDULE[2])
-    received = hook_receiver.wait_for(3)
+    received = hook_receiver.wait_for_count(3)
     [message] = deliveries(hooked, verificationId=verification_id)
     assert message["state"] == "delivered"
     assert [a["statusCode"] for a in message["attempts"]] == [500, 503, 200]
@@ -185,34 +181,34 @@ def test_fails_twice_then_succeeds_on_svix_schedule(hooked: RunningMock, hook_re
     assert len({d.body for d in received}) == 1
 
 
-def test_redirect_counts_as_failure(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_redirect_counts_as_failure(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     # Twice: should the 5 s retry come before the journal is read, it fails the same way.
     hook_receiver.script[:] = [Reply(302, {"location": "/elsewhere"})] * 2
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     settle(hooked)
     [message] = deliveries(hooked, verificationId=verification_id)
     assert message["state"] == "pending" and message["attempts"][0]["statusCode"] == 302
-    assert {d.path for d in hook_receiver.deliveries} == {"/webhooks"}  # the redirect was not followed
+    assert {d.path for d in hook_receiver.received} == {"/webhooks"}  # the redirect was not followed
 
 
 def test_large_answer_bodies_still_count_and_the_next_delivery_goes_through(
-    hooked: RunningMock, hook_receiver: Receiver
+    hooked: RunningMock, hook_receiver: WebhookReceiver
 ) -> None:
     # Past 64 KiB the mock stops reading an answer and drops its connection rather than hold it.
     hook_receiver.script[:] = [Reply(200, body=b"x" * (2 * 1024 * 1024)), Reply(200, body=b"ok")]
     first, second = create(hooked), create(hooked)
-    hook_receiver.wait_for(2)
+    hook_receiver.wait_for_count(2)
     settle(hooked)
     for verification_id in (first, second):
         [message] = deliveries(hooked, verificationId=verification_id)
         assert message["state"] == "delivered" and message["attempts"][0]["statusCode"] == 200
 
 
-def test_exhausted_retries_mark_the_message_failed(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_exhausted_retries_mark_the_message_failed(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     hook_receiver.script[:] = [Reply(500)] * len(RETRY_SCHEDULE)
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     settle(hooked)
     # Each retry comes once the clock has moved its delay past the failure before it, and the
     # next one not yet: from the second on, the next delay is longer than any test runs.
@@ -226,18 +222,18 @@ def test_exhausted_retries_mark_the_message_failed(hooked: RunningMock, hook_rec
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(gap >= delay * 1000 for gap, delay in zip(gaps, RETRY_SCHEDULE[1:], strict=True)), gaps
     hooked.advance(max(RETRY_SCHEDULE))
-    assert len(hook_receiver.deliveries) == len(RETRY_SCHEDULE)
+    assert len(hook_receiver.received) == len(RETRY_SCHEDULE)
     assert deliveries(hooked, state="failed") == [message]
 
 
-def test_abort_message_header_stops_retries(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_abort_message_header_stops_retries(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     hook_receiver.script[:] = [Reply(410, {"webhook-delivery": "abort-message"})]
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     hooked.advance(24 * 3600)
     [message] = deliveries(hooked, verificationId=verification_id)
     assert message["state"] == "aborted" and message["attempts"][0]["abortRequested"] is True
-    assert len(hook_receiver.deliveries) == 1
+    assert len(hook_receiver.received) == 1
 
 
 def test_receiver_that_never_answers_times_out_and_the_server_stays_responsive() -> None:
@@ -245,7 +241,7 @@ def test_receiver_that_never_answers_times_out_and_the_server_stays_responsive()
     hanging = [Reply(200, hang=4), Reply(500)]
     with receiving(hanging) as receiver, RunningMock(webhook_urls=(receiver.url,), webhook_timeout=1.0) as mock:
         verification_id = create(mock)  # answered although the receiver hangs
-        receiver.wait_for(1)
+        receiver.wait_for_count(1)
         assert mock.http.get("/__admin/health").status_code == 200
         assert mock.http.get(f"/v2/verifications/{verification_id}", headers=mock.headers()).status_code == 200
         settle(mock)
@@ -255,14 +251,14 @@ def test_receiver_that_never_answers_times_out_and_the_server_stays_responsive()
     assert message["attempts"][0]["error"] == "timeout after 1s"
 
 
-def test_replay_sends_the_same_message_again(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_replay_sends_the_same_message_again(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     settle(hooked)
     [message] = deliveries(hooked, verificationId=verification_id)
     replayed = hooked.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay")
     assert replayed.status_code == 200, replayed.text
-    first, second = hook_receiver.wait_for(2)
+    first, second = hook_receiver.wait_for_count(2)
     assert first.headers["svix-id"] == second.headers["svix-id"] == message["id"]
     assert first.body == second.body
     verify(DEFAULT_WEBHOOK_SECRET, second.body, second.headers)
@@ -271,10 +267,10 @@ def test_replay_sends_the_same_message_again(hooked: RunningMock, hook_receiver:
     assert hooked.http.post("/__admin/webhooks/deliveries/msg_nope/replay").status_code == 404
 
 
-def test_journal_filters(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_journal_filters(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     eligible = create(hooked)
     production = create(hooked, "10000000", environment="production")
-    hook_receiver.wait_for(2)
+    hook_receiver.wait_for_count(2)
     settle(hooked)
     assert [m["verificationId"] for m in deliveries(hooked, verificationId=eligible)] == [eligible]
     assert [m["verificationId"] for m in deliveries(hooked, event="verification.updated")] == [production]
@@ -414,15 +410,15 @@ def test_a_retry_that_came_due_during_a_successful_replay_is_not_sent(mock: Runn
 # -- forced status ------------------------------------------------------------------------------
 
 
-def test_forced_status_fires_its_event(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_forced_status_fires_its_event(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     verification_id = create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     forced = hooked.http.post(
         f"/__admin/verifications/{verification_id}/status",
         json={"status": "complete.ineligible", "statusReason": "INACTIVE"},
     )
     assert forced.status_code == 200, forced.text
-    [_, delivery] = hook_receiver.wait_for(2)
+    [_, delivery] = hook_receiver.wait_for_count(2)
     assert delivery.payload["status"] == "complete.ineligible"
     got = hooked.http.get(f"/v2/verifications/{verification_id}", headers=hooked.headers()).json()
     assert (got["status"], got["statusReason"]) == ("complete.ineligible", "INACTIVE")
@@ -469,19 +465,21 @@ def test_endpoints_receive_only_what_they_subscribe_to(mock: RunningMock) -> Non
     with receiving() as sandbox_only, receiving() as production_only:
         a = register(mock, sandbox_only.url, "sandbox.verification.updated")
         b = register(mock, production_only.url, "verification.updated", "verification.pending")
+        sandbox_only.add_secret(a["secret"])
+        production_only.add_secret(b["secret"])
         assert a["endpointId"].startswith("ep_") and a["secret"].startswith("whsec_")
         assert a["secret"] != b["secret"]
         sandbox_id = create(mock)
         create(mock, "30000000")  # a sandbox pending event: nobody subscribed
         production_id = create(mock, environment="production")
         mock.advance(5)
-        assert [d.payload["verificationId"] for d in sandbox_only.wait_for(2)] == [sandbox_id, mock_last(mock)]
-        [delivery] = production_only.wait_for(1)
+        assert [d.payload["verificationId"] for d in sandbox_only.wait_for_count(2)] == [sandbox_id, mock_last(mock)]
+        [delivery] = production_only.wait_for_count(1)
         assert delivery.payload["verificationId"] == production_id
         verify(b["secret"], delivery.body, delivery.headers)  # each endpoint signs with its own secret
         with pytest.raises(WebhookVerificationError):
             verify(a["secret"], delivery.body, delivery.headers)
-        assert sandbox_only.events() == ["sandbox.verification.updated"] * 2
+        assert [d.event for d in sandbox_only.received] == ["sandbox.verification.updated"] * 2
 
 
 def mock_last(mock: RunningMock) -> str:
@@ -493,9 +491,10 @@ def mock_last(mock: RunningMock) -> str:
 def test_one_endpoint_may_take_sandbox_and_production_events(mock: RunningMock) -> None:
     with receiving() as receiver:
         endpoint = register(mock, receiver.url, "sandbox.verification.updated", "verification.updated")
+        receiver.add_secret(endpoint["secret"])
         create(mock)
         create(mock, environment="production")
-        received = receiver.wait_for(2)
+        received = receiver.wait_for_count(2)
     assert sorted(d.payload["event"] for d in received) == ["sandbox.verification.updated", "verification.updated"]
     for delivery in received:
         verify(endpoint["secret"], delivery.body, delivery.headers)
@@ -505,6 +504,7 @@ def test_management_api_lists_unsubscribes_and_deletes(mock: RunningMock) -> Non
     headers = mock.headers("production")
     with receiving() as receiver:
         endpoint = register(mock, receiver.url, "sandbox.verification.updated")
+        receiver.add_secret(endpoint["secret"])
         endpoint_id = endpoint["endpointId"]
         listed = mock.http.get("/v1/webhooks", headers=headers).json()
         assert listed == [{"endpointId": endpoint_id, "url": receiver.url, "events": ["sandbox.verification.updated"]}]
@@ -517,7 +517,7 @@ def test_management_api_lists_unsubscribes_and_deletes(mock: RunningMock) -> Non
         assert removed.status_code == 200 and removed.json()["deleted"] is True
         create(mock)
         settle(mock)
-        assert receiver.deliveries == []
+        assert receiver.received == []
         deleted = mock.http.delete(f"/v1/webhooks/{endpoint_id}", headers=headers)
         assert deleted.json() == {"endpointId": endpoint_id, "deleted": True}
         assert mock.http.get(f"/v1/webhooks/{endpoint_id}", headers=headers).status_code == 404
@@ -528,14 +528,15 @@ def test_deleted_endpoint_gets_no_more_retries(mock: RunningMock) -> None:
     # Failing twice: the 5 s retry may come before the delete, and must fail too.
     with receiving([Reply(500)] * 2) as receiver:
         endpoint = register(mock, receiver.url, "sandbox.verification.updated")
+        receiver.add_secret(endpoint["secret"])
         verification_id = create(mock)
-        receiver.wait_for(1)
+        receiver.wait_for_count(1)
         settle(mock)
         mock.http.delete(f"/v1/webhooks/{endpoint['endpointId']}", headers=mock.headers("production"))
         settle(mock)
-        sent = len(receiver.deliveries)
+        sent = len(receiver.received)
         mock.advance(3600)
-        assert len(receiver.deliveries) == sent
+        assert len(receiver.received) == sent
     [message] = deliveries(mock, verificationId=verification_id)
     assert message["state"] == "failed"
 
@@ -589,10 +590,10 @@ def test_create_event_rejects_bad_input(mock: RunningMock) -> None:
     assert not_subscribed.status_code == 404
 
 
-def test_reset_drops_registered_endpoints_and_journal(hooked: RunningMock, hook_receiver: Receiver) -> None:
+def test_reset_drops_registered_endpoints_and_journal(hooked: RunningMock, hook_receiver: WebhookReceiver) -> None:
     register(hooked, "http://127.0.0.1:9/webhooks", "verification.updated")
     create(hooked)
-    hook_receiver.wait_for(1)
+    hook_receiver.wait_for_count(1)
     settle(hooked)
     hooked.reset()
     endpoints = hooked.http.get("/__admin/webhooks/endpoints").json()["endpoints"]

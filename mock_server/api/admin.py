@@ -27,16 +27,9 @@ from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS
 from ..scenarios import ScenarioError, load_text
 from ..webhooks.messages import STATES as MESSAGE_STATES
 from .json_input import parse_json
-from .responses import SoharJSONResponse, read_body
+from .responses import SoharJSONResponse, error_response, read_body
 
 AdminHandler = Callable[[MockCore, Request], Awaitable[Response]]
-
-
-def admin_error(error: SoharError) -> SoharJSONResponse:
-    body = error.body()
-    if error.detail:
-        body["message"] = error.detail
-    return SoharJSONResponse(body, status_code=error.status_code)
 
 
 def _endpoint(core: MockCore, handlers: dict[str, AdminHandler]) -> Callable[[Request], Awaitable[Response]]:
@@ -44,7 +37,7 @@ def _endpoint(core: MockCore, handlers: dict[str, AdminHandler]) -> Callable[[Re
         try:
             return await handlers["GET" if request.method == "HEAD" else request.method](core, request)
         except SoharError as exc:
-            return admin_error(exc)
+            return error_response(exc, message=True)
 
     return endpoint
 

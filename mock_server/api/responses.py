@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .. import __version__
-from ..errors import InvalidRequest, PayloadTooLarge, SoharError
+from ..errors import InvalidRequest, MethodNotAllowed, PayloadTooLarge, SoharError
 from .json_input import parse_json
 
 VERSION_HEADER = "X-Sohar-Mock-Version"
@@ -20,12 +22,26 @@ VERSION_HEADER = "X-Sohar-Mock-Version"
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False).encode
 # For a string UTF-8 cannot encode (a lone surrogate): escaped, it is still valid JSON.
 _encode_ascii = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"), check_circular=False).encode
-_VERSION = (VERSION_HEADER.lower().encode(), __version__.encode())
-_JSON_TYPE = (b"content-type", b"application/json")
+_VERSION_HEADERS = {VERSION_HEADER: __version__}
 
 
 class SoharJSONResponse(JSONResponse):
-    """JSON, plus the header that tells a log reader this answer came from the mock."""
+    """JSON, plus the header that tells a log reader this answer came from the mock.
+
+    Only Starlette's public Response API: the constructor's `headers` and `render`. Starlette
+    adds content-length and content-type to whatever headers it is given.
+    """
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        every = {**_VERSION_HEADERS, **headers} if headers else _VERSION_HEADERS
+        super().__init__(content, status_code, every, media_type, background)
 
     def render(self, content: Any) -> bytes:
         try:
@@ -35,18 +51,15 @@ class SoharJSONResponse(JSONResponse):
             # of it must still answer rather than fail until a reset.
             return _encode_ascii(content).encode("ascii")
 
-    def init_headers(self, headers: Any = None) -> None:
-        if headers is None and self.status_code >= 200 and self.status_code not in (204, 304):
-            # Every answer but the 405 takes this path: the headers Starlette would build, directly.
-            self.raw_headers = [(b"content-length", str(len(self.body)).encode()), _JSON_TYPE, _VERSION]
-            return
-        super().init_headers(headers)
-        self.raw_headers.append(_VERSION)
 
-
-def error_response(error: SoharError) -> SoharJSONResponse:
-    headers = {"Allow": error.detail} if error.status_code == 405 and error.detail else None
-    return SoharJSONResponse(error.body(), status_code=error.status_code, headers=headers)
+def error_response(error: SoharError, *, message: bool = False) -> SoharJSONResponse:
+    """Every error answer the mock sends: Sohar's envelope (`error`, and `param` when one is to
+    blame), the human `message` the admin API adds (`message=True`), the 405's `Allow` header."""
+    body = error.body()
+    if message and error.detail:
+        body["message"] = error.detail
+    headers = {"Allow": error.detail} if isinstance(error, MethodNotAllowed) and error.detail else None
+    return SoharJSONResponse(body, status_code=error.status_code, headers=headers)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

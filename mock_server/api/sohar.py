@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.routing import Route
 
 from ..core import MockCore
@@ -12,7 +14,7 @@ from ..errors import InvalidRequest, NotFound
 from .pipeline import Call, Endpoint, Handler, Operation, Result
 
 
-def _require_object(body: object) -> dict:
+def _require_object(body: object) -> dict[str, Any]:
     # Only reached with validation switched off: structure must still hold, or it's a 400.
     if not isinstance(body, dict):
         raise InvalidRequest("body")

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
-from ..scenarios import COMPLETE as SCENARIO_COMPLETE
-from ..scenarios import PENDING as SCENARIO_PENDING
 from ..scenarios import ROSTER, CoverageRef, DiscoveryOutcome, DiscoveryResolution, ScenarioRegistry
 from .auth import Principal
 from .discovery_lifecycle import COMPLETE, PENDING, STATUSES, can_transition, event_name
@@ -93,10 +91,10 @@ class DiscoveryBackend:
             self._transition(discovery, PENDING, None, force=True)
             return discovery
         if coverages is not None:
-            outcome = DiscoveryOutcome(SCENARIO_COMPLETE, tuple(CoverageRef(p, m) for p, m in coverages))
+            outcome = DiscoveryOutcome(COMPLETE, tuple(CoverageRef(p, m) for p, m in coverages))
         else:
             outcome = scenarios.decide_discovery(discovery.request.fields(discovery.environment)).outcome
-            if outcome.status == SCENARIO_PENDING:
+            if outcome.status == PENDING:
                 outcome = outcome.then or DiscoveryOutcome(ROSTER)
         fields = discovery.request.fields(discovery.environment)
         resolution = scenarios.discover(outcome, fields, self._clock.today(), rule="forced")
@@ -107,7 +105,7 @@ class DiscoveryBackend:
 
     def _advance(self, discovery: Discovery, outcome: DiscoveryOutcome) -> None:
         scenarios = self._scenarios.current
-        if outcome.status == SCENARIO_PENDING:
+        if outcome.status == PENDING:
             self._transition(discovery, PENDING, None)
             then = outcome.then or DiscoveryOutcome(ROSTER)
             recover = scenarios.recovery(outcome.recover_after)

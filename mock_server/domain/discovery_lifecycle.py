@@ -1,17 +1,19 @@
-"""Discovery statuses and the transitions between them, declared once.
+"""Discovery statuses and the transitions between them (the vocabulary itself: statuses.py).
 
 Sohar documents two: `pending` and `complete`. Every change fires `*discovery.updated`.
 """
 
 from __future__ import annotations
 
+from .. import statuses
+
 # Internal: created, its result not yet due. Shown as `pending`, with no event (as for a
 # verification): a `pending` event fires only when a scenario makes the search slow.
 PROCESSING = "processing"
-PENDING = "pending"
-COMPLETE = "complete"
+PENDING = statuses.PENDING
+COMPLETE = statuses.DISCOVERY_COMPLETE
 FINAL = frozenset({COMPLETE})
-STATUSES = frozenset({PENDING, COMPLETE})
+STATUSES = frozenset(statuses.DISCOVERY_STATUSES)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PROCESSING: frozenset({PENDING, COMPLETE}),

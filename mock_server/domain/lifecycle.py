@@ -1,23 +1,15 @@
-"""Verification statuses and the transitions between them, declared once."""
+"""Verification statuses and the transitions between them (the vocabulary itself: statuses.py)."""
 
 from __future__ import annotations
+
+from .. import statuses
 
 # Internal: created, its result not yet due. Sohar has no such status, so the API shows
 # it as `pending`; no `pending` event fires for it (Sohar fires one only for an outage).
 PROCESSING = "processing"
-PENDING = "pending"
-FINAL = frozenset(
-    {
-        "complete.eligible",
-        "complete.ineligible",
-        "error.member.id",
-        "error.member.dob",
-        "error.member.name",
-        "error.payer",
-        "error.payer.npi",
-    }
-)
-STATUSES = frozenset({PENDING, *FINAL})
+PENDING = statuses.PENDING
+FINAL = frozenset(statuses.FINAL_STATUSES)
+STATUSES = frozenset(statuses.STATUSES)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PROCESSING: frozenset({PENDING, *FINAL}),
@@ -26,8 +18,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 STATUS_REASONS: dict[str, frozenset[str]] = {
-    "complete.ineligible": frozenset({"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}),
-    "error.payer": frozenset({"CONTACT_PAYER_REQUIRED"}),
+    status: frozenset(reasons) for status, reasons in statuses.STATUS_REASONS.items()
 }
 
 

@@ -44,18 +44,24 @@ FREEZE_EVERY = 1_000
 
 
 class MemoryStore(Generic[R]):
-    """Every record, oldest first, until a reset."""
+    """Every record, oldest first, until a reset.
 
-    def __init__(self) -> None:
+    `freeze_gc` only where the process is the mock's own (`sohar-mock serve`): gc.freeze acts on
+    the whole interpreter, and a mock run inside a test process must not take the test's own
+    objects out of the collector's sight, nor give back (`gc.unfreeze`) what the test froze.
+    """
+
+    def __init__(self, *, freeze_gc: bool = False) -> None:
         self._items: dict[str, R] = {}
         self._most_stored = 0
+        self.freeze_gc = freeze_gc
 
     def add(self, record: R) -> R | None:
         self._items[record.key] = record
         stored = len(self._items)
         if stored > self._most_stored:
             self._most_stored = stored
-            if stored % FREEZE_EVERY == 0:
+            if self.freeze_gc and stored % FREEZE_EVERY == 0:
                 # Stored verifications live long, yet each full collection would walk all of
                 # them: with 100 000 stored that is a ~100 ms pause every few seconds of load,
                 # ~45 ms already at 10 000. Frozen objects are skipped by the cyclic GC (reference
@@ -80,8 +86,9 @@ class MemoryStore(Generic[R]):
     def clear(self) -> None:
         self._items.clear()
         self._most_stored = 0
-        # Give what was frozen back to the collector, so cycles among the dropped ones are freed.
-        gc.unfreeze()
+        if self.freeze_gc:
+            # Give what was frozen back to the collector, so cycles among the dropped ones are freed.
+            gc.unfreeze()
 
 
 class CappedMemoryStore(MemoryStore[R]):
@@ -90,9 +97,9 @@ class CappedMemoryStore(MemoryStore[R]):
     and per change of status: the finished ones wait in the order they finished, both orders are
     linked lists."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, *, freeze_gc: bool = False) -> None:
         # `cap` comes checked: Settings refuses anything but a positive integer.
-        super().__init__()
+        super().__init__(freeze_gc=freeze_gc)
         self.cap = cap
         self._items = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
@@ -124,5 +131,5 @@ class CappedMemoryStore(MemoryStore[R]):
         self._finished.clear()
 
 
-def memory_store(cap: int | None) -> MemoryStore[R]:
-    return MemoryStore() if cap is None else CappedMemoryStore(cap)
+def memory_store(cap: int | None, *, freeze_gc: bool = False) -> MemoryStore[R]:
+    return MemoryStore(freeze_gc=freeze_gc) if cap is None else CappedMemoryStore(cap, freeze_gc=freeze_gc)

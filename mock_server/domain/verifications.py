@@ -5,11 +5,12 @@ from __future__ import annotations
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
-from ..scenarios import PENDING as SCENARIO_PENDING
-from ..scenarios import Outcome, Resolution, ScenarioRegistry, ScenarioSet
+from ..scenarios import EnrolledCheck, Outcome, Payer, Resolution, ScenarioRegistry, ScenarioSet
+from ..statuses import REASON_REQUIRED
 from .auth import Principal
 from .events import VERIFICATION, Event, EventBus
 from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
+from .providers import ProviderRegistry
 from .records import Verification, VerificationRequest
 from .store import VerificationStore
 from .tracking import Tracker, first_set
@@ -24,8 +25,10 @@ class VerificationBackend:
         events: EventBus,
         ids: IdSource,
         latency: float | None,
+        providers: ProviderRegistry | None = None,
     ) -> None:
         self._tracker: Tracker[Verification] = Tracker(store, scheduler)
+        self._providers = providers
         self._scenarios = scenarios
         self._clock = scheduler.clock
         self._events = events
@@ -69,7 +72,7 @@ class VerificationBackend:
         allowed = STATUS_REASONS.get(status, frozenset())
         if status_reason is not None and status_reason not in allowed:
             raise InvalidRequest("statusReason")
-        if status == "complete.ineligible" and status_reason is None:
+        if status in REASON_REQUIRED and status_reason is None:
             raise InvalidRequest("statusReason")
         verification = self.find(verification_id)
         self._tracker.stop(verification)
@@ -89,15 +92,28 @@ class VerificationBackend:
 
     def _advance(self, verification: Verification, outcome: Outcome) -> None:
         scenarios = self._scenarios.current
-        if outcome.status == SCENARIO_PENDING:
+        if outcome.status == PENDING:
             self._transition(verification, PENDING, None, None)
             recover = scenarios.recovery(outcome.recover_after)
             then = outcome.then or Outcome("roster")
             self._tracker.schedule(verification, recover, lambda: self._advance(verification, then))
             return
         fields = verification.request.fields(verification.environment)
-        resolution = scenarios.resolve(outcome, fields, self._clock.today(), rule=verification.rule)
+        enrolled = self._enrolled_check(verification)
+        resolution = scenarios.resolve(outcome, fields, self._clock.today(), rule=verification.rule, enrolled=enrolled)
         self._transition(verification, resolution.status, resolution.status_reason, resolution)
+
+    def _enrolled_check(self, verification: Verification) -> EnrolledCheck | None:
+        """What the payer asks when it needs an NPI on file: providers of this environment and state."""
+        providers = self._providers
+        if providers is None:
+            return None
+        environment, state = verification.environment, verification.request.state
+
+        def enrolled(kind: str, payer: Payer) -> bool:
+            return providers.enrolled(environment, state, kind, payer)
+
+        return enrolled
 
     def _transition(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -15,27 +16,54 @@ import jsonschema_rs
 import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
-from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
+from ..npi import is_valid_npi
+from ..statuses import (
+    DISCOVERY_COMPLETE,
+    DISCOVERY_STATUSES,
+    PENDING,
+    REASON_REQUIRED,
+    STATUS_REASON_VALUES,
+    STATUS_REASONS,
+    STATUSES,
+)
 from .dates import parse_date
 from .model import (
-    COMPLETE,
-    PENDING,
     ROSTER,
     Coverage,
     CoverageRef,
+    DeclaredProvider,
     Defaults,
     DiscoveryOutcome,
     DiscoveryRule,
+    Label,
     Matcher,
     Member,
+    NetworkRule,
     Outcome,
     Payer,
+    ProviderGroup,
     Rule,
     ScenarioFile,
 )
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
-_INELIGIBLE_REASONS = {"INACTIVE", "NON_COVERED", "ACTIVE_PENDING_INVESTIGATION"}
+# Ids of things a file declares without one: derived from what they are, so they stay the same
+# across restarts and resets, and two files declaring the same thing give it the same id.
+_DECLARED = uuid.UUID("5d1b3a4e-6f0c-4b8e-9a57-0c7f2e9d1a63")
+# Sohar's Get Network Status page shows one system label per color; a label without an `id`
+# gets the id that page shows for its color.
+LABEL_IDS = {
+    "green": "cb075a05-4510-456c-addb-fc2efdb74686",
+    "orange": "de6a246c-2900-4b47-b748-aa32ab51e1da",
+    "yellow": "992d71b7-ef7e-47e3-92c4-1a1c459d3333",
+    "blue": "d7d9a80a-985b-429a-9163-07539f281382",
+    "red": "cfb12530-ff1e-40b0-8ffe-e4d3ab4ce422",
+}
+
+
+def declared_id(*parts: str | None) -> str:
+    return str(uuid.uuid5(_DECLARED, "\x1f".join(part or "" for part in parts)))
 
 
 class ScenarioError(ValueError):
@@ -55,6 +83,10 @@ def _schema_validator() -> jsonschema_rs.Validator:
     # The bound lives in limits.py with every other one; the schema file says where.
     schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
     schema["$defs"]["discoveryOutcome"]["properties"]["coverages"]["maxItems"] = MAX_DISCOVERY_COVERAGES
+    # So do the statuses and their reasons, in statuses.py.
+    schema["$defs"]["status"] = {"enum": list(STATUSES)}
+    schema["$defs"]["statusReason"] = {"enum": [*STATUS_REASON_VALUES, None]}
+    schema["$defs"]["discoveryOutcome"]["properties"]["status"]["enum"] = [*DISCOVERY_STATUSES, ROSTER]
     return jsonschema_rs.validator_for(schema)
 
 
@@ -139,9 +171,8 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
         raise ScenarioError(source, line, f"not valid YAML: character #x{exc.character:04x}: {exc.reason}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, line, f"not valid YAML: {problem}") from None
+        raise ScenarioError(source, mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
     except YAMLProblem as exc:
         raise ScenarioError(source, exc.line, exc.problem) from None
     if document.data is None:
@@ -159,12 +190,23 @@ def load_text(text: str, source: str, today: date | None = None) -> ScenarioFile
     return _build(data, doc, today or date.today())
 
 
+def _scenario_date(text: str, today: date) -> date:
+    """A date as the file states it, refused when Sohar's MM/DD/YYYY fields could not carry it."""
+    day = parse_date(text, today)
+    if not MIN_SCENARIO_YEAR <= day.year <= MAX_SCENARIO_YEAR:
+        raise ValueError(
+            f"{text!r} falls in the year {day.year}, outside {MIN_SCENARIO_YEAR}-{MAX_SCENARIO_YEAR} "
+            "(the years Sohar's dates carry)"
+        )
+    return day
+
+
 def _coverage(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], today: date) -> Coverage:
     own = {key: raw[key] for key in _COVERAGE_KEYS if key in raw}
     plan = own.get("plan") or {}
     try:
-        start = parse_date(plan["startDate"], today) if plan.get("startDate") else None
-        end = parse_date(plan["endDate"], today) if plan.get("endDate") else None
+        start = _scenario_date(plan["startDate"], today) if plan.get("startDate") else None
+        end = _scenario_date(plan["endDate"], today) if plan.get("endDate") else None
     except ValueError as exc:
         raise doc.error((*path, "plan"), str(exc)) from None
     if start and end and start > end:
@@ -196,14 +238,13 @@ def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: 
     status = raw["status"]
     reason = raw.get("statusReason")
     if reason is not None:
-        if status == "complete.ineligible" and reason not in _INELIGIBLE_REASONS:
-            raise doc.error(path, f"statusReason {reason} does not go with complete.ineligible")
-        if status == "error.payer" and reason != "CONTACT_PAYER_REQUIRED":
-            raise doc.error(path, f"statusReason {reason} does not go with error.payer")
-        if status not in ("complete.ineligible", "error.payer"):
-            raise doc.error(path, f"{status} carries no statusReason (only complete.ineligible and error.payer do)")
-    elif status == "complete.ineligible":
-        raise doc.error(path, "complete.ineligible needs a statusReason (INACTIVE, NON_COVERED, ...)")
+        allowed = STATUS_REASONS.get(status)
+        if allowed is None:
+            raise doc.error(path, f"{status} carries no statusReason (only {' and '.join(STATUS_REASONS)} do)")
+        if reason not in allowed:
+            raise doc.error(path, f"statusReason {reason} does not go with {status}")
+    elif status in REASON_REQUIRED:
+        raise doc.error(path, f"{status} needs a statusReason ({', '.join(STATUS_REASONS[status][:2])}, ...)")
     if status != PENDING and ("then" in raw or "recoverAfter" in raw):
         raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
     if nested and status == PENDING:
@@ -225,9 +266,9 @@ def _discovery_outcome(
     raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: bool = False
 ) -> DiscoveryOutcome:
     status = raw["status"]
-    if status == COMPLETE and "coverages" not in raw:
+    if status == DISCOVERY_COMPLETE and "coverages" not in raw:
         raise doc.error(path, "a complete discovery lists its coverages (`coverages: []` when none is found)")
-    if status != COMPLETE and "coverages" in raw:
+    if status != DISCOVERY_COMPLETE and "coverages" in raw:
         raise doc.error(path, "`coverages` belong to a complete outcome")
     if status != PENDING and ("then" in raw or "recoverAfter" in raw):
         raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
@@ -276,6 +317,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             alias_payer_ids=tuple(p.get("aliasPayerIds", ())),
             alias_payer_names=tuple(p.get("aliasPayerNames", ())),
             group_of=tuple(p.get("groupOf", ())),
+            requires_provider=p.get("requiresProvider"),
         )
         for p in data.get("payers", [])
     )
@@ -289,9 +331,15 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             raise doc.error(path, f"member {key[1]} of payer {key[0]} is listed twice (first at members.{seen[key]})")
         seen[key] = index
         try:
-            parse_date(raw["dateOfBirth"], today)
+            _scenario_date(raw["dateOfBirth"], today)
         except ValueError as exc:
             raise doc.error((*path, "dateOfBirth"), str(exc)) from None
+        subscriber_birth = (raw.get("subscriber") or {}).get("dateOfBirth")
+        try:
+            if subscriber_birth is not None:
+                _scenario_date(subscriber_birth, today)
+        except ValueError as exc:
+            raise doc.error((*path, "subscriber", "dateOfBirth"), str(exc)) from None
         members.append(
             Member(
                 member_id=raw["memberId"],
@@ -307,6 +355,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 profile=raw.get("profile"),
                 own_coverage={k: raw[k] for k in _COVERAGE_KEYS if k in raw},
                 source=doc.where(path),
+                requires_provider=raw.get("requiresProvider"),
             )
         )
     rules = []
@@ -334,6 +383,8 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             )
         )
     return ScenarioFile(
+        providers=_providers(data.get("providers", []), doc),
+        network=tuple(_network_rule(raw, doc, ("network", index)) for index, raw in enumerate(data.get("network", []))),
         source=doc.source,
         name=data.get("name") or Path(doc.source).stem,
         description=data.get("description", ""),
@@ -343,4 +394,63 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         members=tuple(members),
         rules=tuple(rules),
         discovery_rules=tuple(discovery_rules),
+    )
+
+
+def _providers(raw_providers: list[dict[str, Any]], doc: _Located) -> tuple[DeclaredProvider, ...]:
+    providers: dict[str, DeclaredProvider] = {}
+    for index, raw in enumerate(raw_providers):
+        path = ("providers", index)
+        if not is_valid_npi(raw["npi"]):
+            raise doc.error(
+                (*path, "npi"), f"providers.{index}.npi: {raw['npi']} fails the NPI check digit (Luhn, prefix 80840)"
+            )
+        environment = raw.get("environment", "sandbox")
+        kind = raw.get("type", "rendering")
+        group_id = raw.get("providerGroupId")
+        identity = (environment, raw["npi"], raw["payerId"].upper(), raw["state"], kind, group_id)
+        provider_id = declared_id("provider", *identity)
+        # The same enrolment twice is one provider, as Create Provider makes it.
+        providers.setdefault(
+            provider_id,
+            DeclaredProvider(
+                provider_id=provider_id,
+                environment=environment,
+                npi=raw["npi"],
+                payer_id=raw["payerId"],
+                state=raw["state"],
+                kind=kind,
+                provider_group_id=group_id,
+                source=doc.where(path),
+            ),
+        )
+    return tuple(providers.values())
+
+
+def _one_or_more(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    return tuple(raw) if isinstance(raw, list) else (raw,)
+
+
+def _network_rule(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...]) -> NetworkRule:
+    match = raw.get("match", {})
+    labels = tuple(
+        Label(label.get("id") or LABEL_IDS[label["color"]], label["color"]) for label in raw.get("labels", [])
+    )
+    groups = tuple(
+        ProviderGroup(g.get("id") or declared_id("group", g["name"], g["tin"]), g["name"], g["tin"], g["status"])
+        for g in raw.get("providerGroups", [])
+    )
+    return NetworkRule(
+        name=raw.get("name") or f"network[{path[-1]}]",
+        payer_ids=_one_or_more(match.get("payerId")),
+        # Plan names compare without regard to case: payers spell them in capitals, files need not.
+        plans=tuple(plan.casefold() for plan in _one_or_more(match.get("plan"))),
+        states=_one_or_more(match.get("state")),
+        specialties=_one_or_more(match.get("specialty")),
+        status=raw["status"],
+        labels=labels,
+        provider_groups=groups,
+        source=doc.where(path),
     )

@@ -7,10 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING = "pending"
+# In place of a status: decide from the members list.
 ROSTER = "roster"
-# A discovery's final status: done searching, with 0..n coverages found.
-COMPLETE = "complete"
+# What a payer may need on file before it answers: an individual's (Type 1) NPI or a group's (Type 2).
+PROVIDER_KINDS = ("rendering", "group")
+NETWORK_STATUSES = ("inn", "oon")
+# Sohar's two-letter state codes (its Create Patient and Create Provider enums).
+_STATE_CODES = (
+    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV NY "
+    "OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY"
+)
+US_STATES = frozenset(_STATE_CODES.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +27,8 @@ class Payer:
     alias_payer_ids: tuple[str, ...] = ()
     alias_payer_names: tuple[str, ...] = ()
     group_of: tuple[str, ...] = ()
+    # "rendering" or "group": without such a provider enrolled, the roster answers error.payer.npi.
+    requires_provider: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -75,6 +84,8 @@ class Member:
     profile: str | None = None
     own_coverage: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    # A plan that needs an enrolled provider though its payer as a whole does not.
+    requires_provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +121,7 @@ class Rule:
     outcome: Outcome
     source: str
 
-    def matches(self, fields: dict[str, str | None]) -> bool:
+    def matches(self, fields: Mapping[str, str | None]) -> bool:
         return all(m.matches(fields.get(m.path)) for m in self.matchers)
 
 
@@ -146,6 +157,57 @@ class DiscoveryRule:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredProvider:
+    """A provider enrolled from a scenario file, as if in Sohar's dashboard: it outlives a reset."""
+
+    provider_id: str
+    environment: str
+    npi: str
+    payer_id: str
+    state: str
+    kind: str
+    provider_group_id: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    id: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderGroup:
+    id: str
+    name: str
+    tin: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRule:
+    """A contract rule: where it applies (payers, plans, states, specialties; empty = any) and its answer."""
+
+    name: str
+    payer_ids: tuple[str, ...]
+    plans: tuple[str, ...]
+    states: tuple[str, ...]
+    specialties: tuple[str, ...]
+    status: str
+    labels: tuple[Label, ...]
+    provider_groups: tuple[ProviderGroup, ...]
+    source: str
+
+    def matches(self, payer_id: str, plan: str | None, state: str, specialty: str) -> bool:
+        return (
+            (not self.payer_ids or payer_id in self.payer_ids)
+            and (not self.plans or (plan is not None and plan.casefold() in self.plans))
+            and (not self.states or state in self.states)
+            and (not self.specialties or specialty in self.specialties)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     delay: float | None = None
     recover_after: float | None = None
@@ -165,6 +227,8 @@ class ScenarioFile:
     members: tuple[Member, ...] = ()
     rules: tuple[Rule, ...] = ()
     discovery_rules: tuple[DiscoveryRule, ...] = ()
+    providers: tuple[DeclaredProvider, ...] = ()
+    network: tuple[NetworkRule, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -176,4 +240,6 @@ class ScenarioFile:
             "members": len(self.members),
             "rules": [rule.name for rule in self.rules],
             "discoveryRules": [rule.name for rule in self.discovery_rules],
+            "providers": len(self.providers),
+            "network": [rule.name for rule in self.network],
         }

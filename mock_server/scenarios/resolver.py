@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -13,10 +13,12 @@ from .model import (
     ROSTER,
     Coverage,
     CoverageRef,
+    DeclaredProvider,
     Defaults,
     DiscoveryOutcome,
     DiscoveryRule,
     Member,
+    NetworkRule,
     Outcome,
     Payer,
     Rule,
@@ -24,10 +26,15 @@ from .model import (
 )
 from .names import fold_name
 
-__all__ = ["Decision", "Resolution", "ScenarioSet", "fold_name"]
+__all__ = ["Decision", "EnrolledCheck", "Resolution", "ScenarioSet", "fold_name"]
 
 # How long a `pending` outcome waits for its payer when neither the rule nor the defaults say.
 DEFAULT_RECOVER_AFTER = 5.0
+
+# Asked while resolving from the roster: is a provider of this kind ("rendering" or "group")
+# enrolled for this payer, in the verification's environment and state? The domain answers.
+EnrolledCheck = Callable[[str, Payer], bool]
+ProviderKey = tuple[str, str, str, str]  # environment, payer id, state, kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +86,11 @@ class ScenarioSet:
                 profile=scenario.defaults.profile or defaults.profile,
             )
         self.defaults = defaults
+        self.network: list[NetworkRule] = []
         for scenario in self.files if rule_files is None else rule_files:
             self.rules.extend(scenario.rules)
             self.discovery_rules.extend(scenario.discovery_rules)
+            self.network.extend(scenario.network)
         self._lookup: dict[str, Payer] = {}
         for payer in self.payers.values():
             for alias in payer.alias_payer_ids:
@@ -90,6 +99,17 @@ class ScenarioSet:
             self._lookup[payer.payer_id.upper()] = payer
         self.members = {key: self._with_profile(m) for key, m in members.items()}
         self._check_references()
+        self.network = [self._with_payer_ids(rule) for rule in self.network]
+        # Declared providers by id, their payer as the directory names it; and by what they satisfy.
+        self.providers: dict[str, DeclaredProvider] = {}
+        self.provider_index: dict[ProviderKey, tuple[str, ...]] = {}
+        for scenario in self.files:
+            for provider in scenario.providers:
+                provider = replace(provider, payer_id=self._known_payer(provider.payer_id, provider.source).payer_id)
+                self.providers[provider.provider_id] = provider
+        for provider in self.providers.values():
+            key = (provider.environment, provider.payer_id, provider.state, provider.kind)
+            self.provider_index[key] = (*self.provider_index.get(key, ()), provider.provider_id)
         self._resolutions: dict[tuple[object, ...], Resolution] = {}
         self._roster_search: RosterSearch | None = None
 
@@ -142,6 +162,29 @@ class ScenarioSet:
                 return value
         return DEFAULT_RECOVER_AFTER
 
+    def _known_payer(self, payer_id: str, source: str) -> Payer:
+        payer = self.find_payer(payer_id)
+        if payer is None:
+            known = ", ".join(sorted(self.payers)) or "none"
+            raise ScenarioError(source, None, f"unknown payer {payer_id!r} (known: {known})")
+        return payer
+
+    def _with_payer_ids(self, rule: NetworkRule) -> NetworkRule:
+        """A network rule naming payers by alias matches them by the id a verification resolves to."""
+        ids = tuple(
+            dict.fromkeys(
+                self._known_payer(p, f"{rule.source} network rule {rule.name}").payer_id for p in rule.payer_ids
+            )
+        )
+        return replace(rule, payer_ids=ids)
+
+    def network_rule(self, payer_id: str, plan: str | None, state: str, specialty: str) -> NetworkRule | None:
+        """The first contract rule that covers this payer, plan, state and specialty."""
+        for rule in self.network:
+            if rule.matches(payer_id, plan, state, specialty):
+                return rule
+        return None
+
     def find_payer(self, payer_id: str) -> Payer | None:
         """By payer id or alias id, case-insensitively, as Sohar accepts either."""
         return self._lookup.get(payer_id.upper())
@@ -153,14 +196,20 @@ class ScenarioSet:
         return Decision(_ROSTER, None)
 
     def resolve(
-        self, outcome: Outcome, fields: Mapping[str, str | None], today: date, rule: str | None = None
+        self,
+        outcome: Outcome,
+        fields: Mapping[str, str | None],
+        today: date,
+        rule: str | None = None,
+        enrolled: EnrolledCheck | None = None,
     ) -> Resolution:
-        """The final answer for an outcome that is not `pending`."""
+        """The final answer for an outcome that is not `pending`. Only the roster asks `enrolled`:
+        a rule's outcome is what it says, whatever providers are enrolled."""
         payer = self.find_payer(fields["payerId"] or "")
         if payer is None:  # the payer list changed under a live verification
             return Resolution("error.payer", None, Payer(fields["payerId"] or "", fields["payerId"] or ""), rule=rule)
         if outcome.status == ROSTER:
-            return self._from_roster(payer, fields, today, rule)
+            return self._from_roster(payer, fields, today, rule, enrolled)
         member = self._find_member(payer, fields)
         status = outcome.status
         coverage = None
@@ -195,12 +244,24 @@ class ScenarioSet:
                 return member
         return None
 
-    def _from_roster(self, payer: Payer, fields: Mapping[str, str | None], today: date, rule: str | None) -> Resolution:
+    def _from_roster(
+        self,
+        payer: Payer,
+        fields: Mapping[str, str | None],
+        today: date,
+        rule: str | None,
+        enrolled: EnrolledCheck | None,
+    ) -> Resolution:
+        # A payer that needs an NPI on file refuses before it looks the member up.
+        if not _provider_on_file(payer.requires_provider, payer, enrolled):
+            return self._answer("error.payer.npi", None, payer, rule=rule)
         member = self._find_member(payer, fields)
         if member is None:
             return self._answer("error.member.id", None, payer, rule=rule)
         # A group payer id resolves to the payer that actually holds the member.
         payer = self.payers[member.payer_id]
+        if not _provider_on_file(member.requires_provider or payer.requires_provider, payer, enrolled):
+            return self._answer("error.payer.npi", None, payer, rule=rule)
         try:
             same_birth_date = parse_date(member.date_of_birth, today) == parse_date(
                 fields["patient.dateOfBirth"] or "", today
@@ -262,3 +323,7 @@ class ScenarioSet:
             if member is not None:
                 break
         return FoundCoverage(self.payers[member.payer_id] if member else payer, ref.member_id, member)
+
+
+def _provider_on_file(kind: str | None, payer: Payer, enrolled: EnrolledCheck | None) -> bool:
+    return kind is None or (enrolled is not None and enrolled(kind, payer))

@@ -98,7 +98,6 @@ class DeliveryJournal:
         self._messages: dict[str, Message] = {}
         self._finished: deque[Message] = deque()
 
-
     def unfinished(self) -> tuple[int, int]:
         """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
         undelivered = in_flight = 0
@@ -107,6 +106,7 @@ class DeliveryJournal:
                 undelivered += 1
                 in_flight += message.state == SENDING
         return undelivered, in_flight
+
     def add(self, message: Message) -> None:
         self._messages[message.message_id] = message
         self._make_room()
