@@ -194,3 +194,13 @@ def test_select_matches_every_given_filter() -> None:
     assert journal.select(verification_id="v1", endpoint="ep_a", state=PENDING) == [first]
     assert journal.select(verification_id="v1", event="verification.pending") == []
     assert journal.select(endpoint="ep_") == []  # whole ids and URLs, not prefixes
+
+
+def test_a_discovery_id_is_no_verification_id() -> None:
+    journal = DeliveryJournal(100)
+    verification = message(1, verification_id="same-id")
+    discovery = message(2, event="sandbox.discovery.updated", discovery_id="same-id")
+    for m in (verification, discovery):
+        journal.add(m)
+    assert journal.select(verification_id="same-id") == [verification]
+    assert journal.select(discovery_id="same-id") == [discovery]
