@@ -16,6 +16,18 @@ CREATE_BODY: dict[str, Any] = {**DOCUMENTED_MEMBER, "id": "123456"}
 PROVIDER_BODY: dict[str, Any] = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
 
 
+# Row 10's Create Discovery body: the documented patient without a member id, in CA with Sohar's
+# example zip; in the sandbox CA finds 60054 / 00000000.
+DISCOVERY_BODY: dict[str, Any] = {
+    "patient": {
+        **{k: v for k, v in DOCUMENTED_MEMBER["patient"].items() if k != "memberId"},
+        "state": "CA",
+        "zipCode": "90210",
+    },
+    "id": "123456",
+}
+
+
 def call(
     port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 10
 ) -> tuple[int, Any]:

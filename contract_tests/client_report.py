@@ -3,8 +3,8 @@
 The mock journals every API request with its validation result (`GET /__admin/requests`).
 From it this report tells a team whether their client has met every outcome Sohar can
 send: each operation and the statuses it answered, each verification status a Get
-Verification returned, each error response (400 by param, 403, 404), and every request
-that broke the spec. Run the client's tests against the mock, then this.
+Verification returned, each discovery status a Get Discovery returned, each error response
+(400 by param, 403, 404), and every request that broke the spec. Run the client's tests against the mock, then this.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .consumer_check import STATUSES
+from .consumer_check import DISCOVERY_STATUSES, STATUSES
 
 # How to reach each status with the packaged default scenarios (payer 60054, John Doe).
 STATUS_TRIGGERS = {
@@ -30,6 +30,10 @@ STATUS_TRIGGERS = {
     "error.payer": "memberId 20000000 or 20000001",
     "error.payer.npi": "memberId 20000002, or 20000003 with no provider enrolled",
     "pending": "memberId 30000000, or start the mock with --latency",
+}
+DISCOVERY_TRIGGERS = {
+    "pending": "Get Discovery before the result is due (start the mock with --latency), or a pending discovery rule",
+    "complete": "Create Discovery, then Get Discovery (sandbox: a state of Sohar's table, e.g. CA)",
 }
 NETWORK_STATUSES = ("inn", "oon", "pending")
 # How to reach each network status with the packaged default scenarios.
@@ -54,6 +58,7 @@ class Report:
     total: int
     dropped: int
     unknown_operations: Counter[str] = field(default_factory=Counter)
+    discovery_statuses: Counter[str] = field(default_factory=Counter)
     network_statuses: Counter[str] = field(default_factory=Counter)
 
     def missing_statuses(self, required: tuple[str, ...]) -> list[str]:
@@ -70,6 +75,7 @@ class Report:
             "operations": {op: {str(k): v for k, v in sorted(c.items())} for op, c in self.operations.items()},
             "statuses": {status: self.statuses[status] for status in STATUSES},
             "missingStatuses": self.missing_statuses(required),
+            "discoveryStatuses": {status: self.discovery_statuses[status] for status in DISCOVERY_STATUSES},
             "networkStatuses": {status: self.network_statuses[status] for status in NETWORK_STATUSES},
             "errors": [
                 {"statusCode": status, "param": param, "count": count}
@@ -88,6 +94,7 @@ def _error_order(item: tuple[tuple[int, str | None], int]) -> tuple[int, str]:
 def build_report(records: list[dict[str, Any]], operation_ids: list[str], dropped: int = 0) -> Report:
     operations: dict[str, Counter[int]] = {op: Counter() for op in operation_ids}
     statuses: Counter[str] = Counter()
+    discovery_statuses: Counter[str] = Counter()
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
     network: Counter[str] = Counter()
@@ -103,13 +110,15 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
             unknown[str(op) if op else f"{record['method']} {record['path']}"] += 1
         if record.get("verificationStatus"):
             statuses[record["verificationStatus"]] += 1
+        if record.get("discoveryStatus"):
+            discovery_statuses[record["discoveryStatus"]] += 1
         if record.get("networkStatus"):
             network[record["networkStatus"]] += 1
         if code >= 400:
             errors[(code, record.get("errorParam"))] += 1
         if not record.get("conforms", True):
             violations.append(record)
-    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, network)
+    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, discovery_statuses, network)
 
 
 def _times(count: int) -> str:
@@ -131,6 +140,11 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         note = _times(count) if count else f"never seen — default scenarios: {STATUS_TRIGGERS[status]}"
         marker = "✓" if count else ("✗" if status in required else "-")
         lines.append(f"  {marker} {status.ljust(19)}  {note}")
+    lines += ["", "Discovery statuses (Get Discovery answers):"]
+    for status in DISCOVERY_STATUSES:
+        count = report.discovery_statuses[status]
+        note = _times(count) if count else f"never seen — {DISCOVERY_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
     lines += ["", "Network statuses (Get Network Status answers):"]
     for status in NETWORK_STATUSES:
         count = report.network_statuses[status]

@@ -3,6 +3,7 @@
 with SoharMock() as sohar:
     httpx.post(f"{sohar.base_url}/v2/verifications", ...)
     event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
+    found = sohar.wait_for_webhook(discovery_id=did, status="complete")
     sohar.advance(5)
 """
 
@@ -55,6 +56,21 @@ class AdminClient:
     def force_status(self, verification_id: str, status: str, status_reason: str | None = None) -> dict[str, Any]:
         body = {"status": status, "statusReason": status_reason}
         return dict(self.post(f"/verifications/{verification_id}/status", body))
+
+    def discoveries(self, **filters: str) -> list[dict[str, Any]]:
+        return list(self.get("/discoveries", **filters)["discoveries"])
+
+    def discovery(self, discovery_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/discoveries/{discovery_id}"))
+
+    def force_discovery_status(
+        self, discovery_id: str, status: str, coverages: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """`pending`, or `complete` with the given (payerId, memberId) coverages (else the scenario's)."""
+        body: dict[str, Any] = {"status": status}
+        if coverages is not None:
+            body["coverages"] = [{"payerId": payer_id, "memberId": member_id} for payer_id, member_id in coverages]
+        return dict(self.post(f"/discoveries/{discovery_id}/status", body))
 
     def deliveries(self, **filters: str) -> list[dict[str, Any]]:
         return list(self.get("/webhooks/deliveries", **filters)["deliveries"])
@@ -194,9 +210,15 @@ class SoharMock:
         self,
         verification_id: str | None = None,
         *,
+        discovery_id: str | None = None,
         event: str | None = None,
         status: str | None = None,
         timeout: float = 5.0,
     ) -> Received:
-        """The first verified delivery matching every criterion given; AssertionError after `timeout` s."""
-        return self.receiver.wait_for(verification_id=verification_id, event=event, status=status, timeout=timeout)
+        """The first verified delivery matching every criterion given; AssertionError after `timeout` s.
+
+        `verification_id` or `discovery_id` picks the request the event is about.
+        """
+        return self.receiver.wait_for(
+            verification_id=verification_id, discovery_id=discovery_id, event=event, status=status, timeout=timeout
+        )

@@ -47,6 +47,15 @@ class Received:
         return self.payload.get("verificationId") if isinstance(self.payload, dict) else None
 
     @property
+    def discovery_id(self) -> str | None:
+        return self.payload.get("discoveryId") if isinstance(self.payload, dict) else None
+
+    @property
+    def subject_id(self) -> str | None:
+        """The id the event is about: its verificationId or discoveryId."""
+        return self.verification_id or self.discovery_id
+
+    @property
     def status(self) -> str | None:
         return self.payload.get("status") if isinstance(self.payload, dict) else None
 
@@ -155,7 +164,7 @@ class _CountingServer(ThreadingHTTPServer):
 
 
 class WebhookReceiver:
-    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)`.
+    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)` (or `discovery_id=`).
 
     A verified delivery is answered `accepted_status` (204), any other 400; the replies in
     `script` (a list, which may be changed between deliveries) answer the first ones instead.
@@ -270,12 +279,13 @@ class WebhookReceiver:
         self,
         *,
         verification_id: str | None = None,
+        discovery_id: str | None = None,
         event: str | None = None,
         status: str | None = None,
         timeout: float = 5.0,
     ) -> Received:
         """The first verified delivery that matches; AssertionError naming what did arrive otherwise."""
-        wanted = {"verification_id": verification_id, "event": event, "status": status}
+        wanted = {"verification_id": verification_id, "discovery_id": discovery_id, "event": event, "status": status}
 
         def first() -> Received | None:
             return next((item for item in self._inbox.items if item.verified and item.matches(**wanted)), None)
@@ -286,8 +296,7 @@ class WebhookReceiver:
         if found is not None:
             return found
         seen = [
-            f"{item.event} {item.verification_id} {item.status}"
-            + ("" if item.verified else f" (REJECTED: {item.error})")
+            f"{item.event} {item.subject_id} {item.status}" + ("" if item.verified else f" (REJECTED: {item.error})")
             for item in self.received
         ]
         criteria = ", ".join(f"{k}={v}" for k, v in wanted.items() if v is not None) or "any"

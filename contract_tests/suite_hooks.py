@@ -3,11 +3,11 @@
 - auth: every operation that declares security gets `Authorization: Bearer <token>`, the
   token fetched from the server's own `/oauth/token` and refreshed before it expires;
 - payer ids: `payerId` is a reference into Sohar's payer directory, which no schema can
-  enumerate. Positive (schema-valid) creates get a payer id the server actually holds, so
-  fuzzing and the stateful create -> get link reach real 201s instead of 400 `payerId`;
-  positive Create Provider bodies get a payer id likewise, and their `npi` the check digit its
-  first nine digits call for (no schema can say it), so they reach real 200s. Negative cases
-  are sent as generated;
+  enumerate. Positive (schema-valid) creates (verifications, and discoveries that name a payer)
+  get a payer id the server actually holds, so fuzzing and the stateful create -> get links
+  reach real 201s instead of 400 `payerId`; positive Create Provider bodies get a payer id
+  likewise, and their `npi` the check digit its first nine digits call for (no schema can say
+  it), so they reach real 200s. Negative cases are sent as generated;
 - checks: the Sohar-aware replacements from `contract_tests.checks` (registered on import).
 
 `installed` registers them for one run and removes them after it.
@@ -30,9 +30,10 @@ from . import checks as _checks  # noqa: F401  (registers the Sohar-aware checks
 from .oauth import TokenSource
 
 CREATE_VERIFICATION = "POST /v2/verifications"
+CREATE_DISCOVERY = "POST /v2/discovery"
 CREATE_PROVIDER = "POST /v1/providers"
 # Creates whose `payerId` must name a payer the server holds.
-REFERENCING_PAYERS = (CREATE_VERIFICATION, CREATE_PROVIDER)
+REFERENCING_PAYERS = (CREATE_VERIFICATION, CREATE_DISCOVERY, CREATE_PROVIDER)
 TOKEN_OPERATION = "getToken"
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .api import admin, admin_providers, providers, sohar, webhook_management
+from .api import admin, admin_providers, discovery, providers, sohar, webhook_management
 from .api.responses import error_response
 from .core import MockCore
 from .errors import InternalError, MethodNotAllowed, NotFound, SoharError, UnexpectedStatus
@@ -110,6 +110,7 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
         routes=[
             *_spec_routes(core),
             *sohar.routes(core),
+            *discovery.routes(core),
             *webhook_management.routes(core),
             *providers.routes(core),
             *admin.routes(core),

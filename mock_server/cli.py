@@ -124,7 +124,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         combined = registry.current
         counts = (
             f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules, "
-            f"{len(combined.providers)} providers, {len(combined.network)} network rules"
+            f"{len(combined.providers)} providers, {len(combined.network)} network rules, "
+            f"{len(combined.discovery_rules)} discovery rules"
         )
         for section in SCENARIO_SECTIONS:
             summary = registry.section(section.key).summary()
@@ -176,6 +177,12 @@ def parser() -> argparse.ArgumentParser:
         type=_flag_type(int),
         metavar="N",
         help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
+    )
+    serve.add_argument(
+        "--max-discoveries",
+        type=_flag_type(int),
+        metavar="N",
+        help="keep at most N discoveries, dropping the oldest finished first (SOHAR_MOCK_MAX_DISCOVERIES)",
     )
     serve.add_argument(
         "--partner-api-key",

@@ -9,10 +9,13 @@ import logging
 from .clock import Clock, Scheduler
 from .contract import Contract
 from .domain.auth import TokenIssuer
+from .domain.discoveries import DiscoveryBackend
+from .domain.discovery_records import Discovery
 from .domain.events import EventBus
 from .domain.network import NetworkDirectory
 from .domain.providers import ProviderRegistry
-from .domain.store import memory_store
+from .domain.records import Verification
+from .domain.store import MemoryStore, memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
@@ -54,7 +57,8 @@ class MockCore:
         self.events = EventBus()
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
+        self.store: MemoryStore[Verification] = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
+        self.discovery_store: MemoryStore[Discovery] = memory_store(settings.max_discoveries, freeze_gc=freeze_gc)
         self.scenario_sections = SCENARIO_SECTIONS
         self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings),
@@ -65,6 +69,9 @@ class MockCore:
         self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
             self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.providers
+        )
+        self.discoveries = DiscoveryBackend(
+            self.discovery_store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
         )
         self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
@@ -99,6 +106,7 @@ class MockCore:
         """Back to the state right after start-up (tokens already issued stay valid)."""
         self.scheduler.clear()
         self.store.clear()
+        self.discovery_store.clear()
         self.journal.clear()
         self.clock.reset()
         self.ids.reseed()

@@ -138,6 +138,15 @@ def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
     assert {("POST /v2/verifications", 201), ("GET /v2/verifications/{verificationId}", 200)} <= workflow.answered
 
 
+def test_discover_then_get_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
+    workflow = sohar_workflow(live, sohar_schema(live).include(tag="Discovery"), payer_ids)
+    workflow.run(settings=STATEFUL)
+    # Both creates link to Get Discovery; a discovery created in the run was read back.
+    assert ("GET /v2/discovery/{discoveryId}", 200) in workflow.answered
+    assert {("POST /v2/discovery", 201), ("POST /v1/discovery", 201)} & workflow.answered
+
+
 def test_create_provider_then_get_and_delete_through_openapi_links(live: RunningMock) -> None:
     payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
     workflow = sohar_workflow(live, sohar_schema(live).include(tag="Providers"), payer_ids)

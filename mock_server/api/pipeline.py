@@ -38,8 +38,9 @@ class Call:
 class Result:
     status_code: int
     body: Any
-    # For the journal: the verification status an answer carried.
+    # For the journal: the verification or discovery status an answer carried.
     verification_status: str | None = None
+    discovery_status: str | None = None
     network_status: str | None = None
 
 
@@ -124,6 +125,7 @@ class Operation:
             environment=principal.environment if principal else None,
             error_param=error.param if error else None,
             verification_status=result.verification_status if result else None,
+            discovery_status=result.discovery_status if result else None,
             network_status=result.network_status if result else None,
             client_id=principal.client_id if principal else None,
             violation=(

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clock import Timer
 from ..scenarios import Resolution
-from .lifecycle import PROCESSING
+from .lifecycle import FINAL, PROCESSING
 
 _intern = sys.intern
 
@@ -81,3 +81,11 @@ class Verification:
     updated: float = 0.0
     rule: str | None = None
     timer: Timer | None = None
+
+    @property
+    def key(self) -> str:
+        return self.verification_id
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL

@@ -1,5 +1,6 @@
 """Scenario files: payers, a payer's roster of members, and outcome rules."""
 
+from .discovery import DiscoveryDecision, DiscoveryResolution, FoundCoverage
 from .loader import ScenarioError, Section, SectionPlace, load_file, load_text, scenario_date
 from .model import (
     NETWORK_STATUSES,
@@ -7,7 +8,10 @@ from .model import (
     ROSTER,
     US_STATES,
     Coverage,
+    CoverageRef,
     DeclaredProvider,
+    DiscoveryOutcome,
+    DiscoveryRule,
     Label,
     Member,
     NetworkRule,
@@ -17,8 +21,9 @@ from .model import (
     Rule,
     ScenarioFile,
 )
+from .names import fold_name
 from .registry import ScenarioRegistry
-from .resolver import Decision, EnrolledCheck, Resolution, ScenarioSet, fold_name
+from .resolver import Decision, EnrolledCheck, Resolution, ScenarioSet
 
 __all__ = [
     "NETWORK_STATUSES",
@@ -26,9 +31,15 @@ __all__ = [
     "ROSTER",
     "US_STATES",
     "Coverage",
+    "CoverageRef",
     "Decision",
     "DeclaredProvider",
+    "DiscoveryDecision",
+    "DiscoveryOutcome",
+    "DiscoveryResolution",
+    "DiscoveryRule",
     "EnrolledCheck",
+    "FoundCoverage",
     "Label",
     "Member",
     "NetworkRule",

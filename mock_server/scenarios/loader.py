@@ -17,15 +17,26 @@ import jsonschema_rs
 import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
-from ..limits import DAY, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
 from ..npi import is_valid_npi
-from ..statuses import PENDING, REASON_REQUIRED, STATUS_REASON_VALUES, STATUS_REASONS, STATUSES
+from ..statuses import (
+    DISCOVERY_COMPLETE,
+    DISCOVERY_STATUSES,
+    PENDING,
+    REASON_REQUIRED,
+    STATUS_REASON_VALUES,
+    STATUS_REASONS,
+    STATUSES,
+)
 from .dates import parse_date
 from .model import (
     ROSTER,
     Coverage,
+    CoverageRef,
     DeclaredProvider,
     Defaults,
+    DiscoveryOutcome,
+    DiscoveryRule,
     Label,
     Matcher,
     Member,
@@ -72,9 +83,11 @@ def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
     # The bound lives in limits.py with every other one; the schema file says where.
     schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
+    schema["$defs"]["discoveryOutcome"]["properties"]["coverages"]["maxItems"] = MAX_DISCOVERY_COVERAGES
     # So do the statuses and their reasons, in statuses.py.
     schema["$defs"]["status"] = {"enum": list(STATUSES)}
     schema["$defs"]["statusReason"] = {"enum": [*STATUS_REASON_VALUES, None]}
+    schema["$defs"]["discoveryOutcome"]["properties"]["status"]["enum"] = [*DISCOVERY_STATUSES, ROSTER]
     return jsonschema_rs.validator_for(schema)
 
 
@@ -163,6 +176,8 @@ def _describe(error: jsonschema_rs.ValidationError, prefix: tuple[str, ...] = ()
         message = f"{instance} seconds is longer than {_LONGEST}"
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and isinstance(instance, list):
         message = f"{len(instance)} items, more than the {kind.limit} the mock accepts"  # not the list echoed
+        if error.instance_path[-1] == "coverages":
+            message = f"{len(instance)} coverages, more than the {kind.limit} a discovery answers with"
     if len(message) > _MAX_PROBLEM_CHARS:
         message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
@@ -317,6 +332,31 @@ def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: 
     )
 
 
+def _discovery_outcome(
+    raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: bool = False
+) -> DiscoveryOutcome:
+    status = raw["status"]
+    if status == DISCOVERY_COMPLETE and "coverages" not in raw:
+        raise doc.error(path, "a complete discovery lists its coverages (`coverages: []` when none is found)")
+    if status != DISCOVERY_COMPLETE and "coverages" in raw:
+        raise doc.error(path, "`coverages` belong to a complete outcome")
+    if status != PENDING and ("then" in raw or "recoverAfter" in raw):
+        raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
+    if nested and status == PENDING:
+        raise doc.error(path, "a pending outcome must be followed by a final one, not another pending")
+    then = None
+    if status == PENDING:
+        then = _discovery_outcome(raw.get("then", {"status": ROSTER}), doc, (*path, "then"), nested=True)
+    coverages = tuple(CoverageRef(_text(c["payerId"]), _text(c["memberId"])) for c in raw.get("coverages", ()))
+    return DiscoveryOutcome(
+        status=status,
+        coverages=coverages,
+        delay=raw.get("delay"),
+        recover_after=raw.get("recoverAfter"),
+        then=then,
+    )
+
+
 def _matcher(field: str, raw: Any, doc: _Located, path: tuple[Any, ...]) -> Matcher:
     if isinstance(raw, dict):
         try:
@@ -400,6 +440,18 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 source=doc.where(path),
             )
         )
+    discovery_rules = []
+    for index, raw in enumerate(data.get("discovery", {}).get("rules", [])):
+        where = ("discovery", "rules", index)
+        matchers = tuple(_matcher(field, value, doc, (*where, "match", field)) for field, value in raw["match"].items())
+        discovery_rules.append(
+            DiscoveryRule(
+                name=raw.get("name") or f"discovery.rules[{index}]",
+                matchers=matchers,
+                outcome=_discovery_outcome(raw["outcome"], doc, (*where, "outcome")),
+                source=doc.where(where),
+            )
+        )
     return ScenarioFile(
         providers=_providers(data.get("providers", []), doc),
         network=tuple(_network_rule(raw, doc, ("network", index)) for index, raw in enumerate(data.get("network", []))),
@@ -411,6 +463,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         profiles=profiles,
         members=tuple(members),
         rules=tuple(rules),
+        discovery_rules=tuple(discovery_rules),
     )
 
 

@@ -126,6 +126,37 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRef:
+    """A coverage a discovery outcome names: a payer and the member id it knows the patient by."""
+
+    payer_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOutcome:
+    """What a discovery rule decides: `complete` with its coverages, `roster` (search the
+    members), or `pending` first and what follows after `recover_after`."""
+
+    status: str
+    coverages: tuple[CoverageRef, ...] = ()
+    delay: float | None = None
+    recover_after: float | None = None
+    then: DiscoveryOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRule:
+    name: str
+    matchers: tuple[Matcher, ...]
+    outcome: DiscoveryOutcome
+    source: str
+
+    def matches(self, fields: Mapping[str, str | None]) -> bool:
+        return all(m.matches(fields.get(m.path)) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
 class DeclaredProvider:
     """A provider enrolled from a scenario file, as if in Sohar's dashboard: it outlives a reset."""
 
@@ -195,6 +226,7 @@ class ScenarioFile:
     profiles: dict[str, Coverage] = field(default_factory=dict)
     members: tuple[Member, ...] = ()
     rules: tuple[Rule, ...] = ()
+    discovery_rules: tuple[DiscoveryRule, ...] = ()
     providers: tuple[DeclaredProvider, ...] = ()
     network: tuple[NetworkRule, ...] = ()
     # What the file's sections (loader.Section: the partner roster, ...) built, by key.
@@ -209,6 +241,7 @@ class ScenarioFile:
             "profiles": len(self.profiles),
             "members": len(self.members),
             "rules": [rule.name for rule in self.rules],
+            "discoveryRules": [rule.name for rule in self.discovery_rules],
             "providers": len(self.providers),
             "network": [rule.name for rule in self.network],
             **{key: value.summary() for key, value in self.sections.items()},

@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
 from .dates import parse_date
+from .discovery import DiscoveryDecision, DiscoveryResolution, FoundCoverage, RosterSearch
 from .loader import ScenarioError
-from .model import ROSTER, Coverage, DeclaredProvider, Defaults, Member, NetworkRule, Outcome, Payer, Rule, ScenarioFile
+from .model import (
+    ROSTER,
+    Coverage,
+    CoverageRef,
+    DeclaredProvider,
+    Defaults,
+    DiscoveryOutcome,
+    DiscoveryRule,
+    Member,
+    NetworkRule,
+    Outcome,
+    Payer,
+    Rule,
+    ScenarioFile,
+)
+from .names import fold_name
+
+__all__ = ["Decision", "EnrolledCheck", "Resolution", "ScenarioSet", "fold_name"]
+
+# How long a `pending` outcome waits for its payer when neither the rule nor the defaults say.
+DEFAULT_RECOVER_AFTER = 5.0
 
 # Asked while resolving from the roster: is a provider of this kind ("rendering" or "group")
 # enrolled for this payer, in the verification's environment and state? The domain answers.
 EnrolledCheck = Callable[[str, Payer], bool]
 ProviderKey = tuple[str, str, str, str]  # environment, payer id, state, kind
-
-# Letters (modifier letters such as the okina aside: written or left out alike) and digits, of
-# any script: keeping only a-z and 0-9 folded every Cyrillic or Chinese name to "", so any two matched.
-_NAME_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd"})
-
-
-@lru_cache(maxsize=4096)
-def fold_name(name: str) -> str:
-    """Case, whitespace, punctuation and accents do not make a different name."""
-    decomposed = unicodedata.normalize("NFKD", name).casefold()
-    return "".join(character for character in decomposed if unicodedata.category(character) in _NAME_CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class ScenarioSet:
         self.profiles: dict[str, Coverage] = {}
         members: dict[tuple[str, str], Member] = {}
         self.rules: list[Rule] = []
+        self.discovery_rules: list[DiscoveryRule] = []
         defaults = Defaults()
         for scenario in self.files:
             self.payers.update((p.payer_id, p) for p in scenario.payers)
@@ -80,6 +89,7 @@ class ScenarioSet:
         self.network: list[NetworkRule] = []
         for scenario in self.files if rule_files is None else rule_files:
             self.rules.extend(scenario.rules)
+            self.discovery_rules.extend(scenario.discovery_rules)
             self.network.extend(scenario.network)
         self._lookup: dict[str, Payer] = {}
         for payer in self.payers.values():
@@ -101,6 +111,7 @@ class ScenarioSet:
             key = (provider.environment, provider.payer_id, provider.state, provider.kind)
             self.provider_index[key] = (*self.provider_index.get(key, ()), provider.provider_id)
         self._resolutions: dict[tuple[object, ...], Resolution] = {}
+        self._roster_search: RosterSearch | None = None
 
     def _with_profile(self, member: Member) -> Member:
         if member.profile is None:
@@ -132,6 +143,24 @@ class ScenarioSet:
                 if outcome.profile and outcome.profile not in self.profiles:
                     raise ScenarioError(rule.source, None, f"rule {rule.name}: unknown profile {outcome.profile!r}")
                 outcome = outcome.then
+        for discovery_rule in self.discovery_rules:
+            found: DiscoveryOutcome | None = discovery_rule.outcome
+            while found is not None:
+                for ref in found.coverages:
+                    if self.find_payer(ref.payer_id) is None:
+                        raise ScenarioError(
+                            discovery_rule.source,
+                            None,
+                            f"discovery rule {discovery_rule.name}: unknown payer {ref.payer_id!r} (known: {known})",
+                        )
+                found = found.then
+
+    def recovery(self, seconds: float | None) -> float:
+        """How long a `pending` outcome waits: its own `recoverAfter`, else the defaults'."""
+        for value in (seconds, self.defaults.recover_after):
+            if value is not None:
+                return value
+        return DEFAULT_RECOVER_AFTER
 
     def _known_payer(self, payer_id: str, source: str) -> Payer:
         payer = self.find_payer(payer_id)
@@ -257,6 +286,43 @@ class ScenarioSet:
         if covered is not None and fields["specialtyCode"] not in covered:
             return self._answer("complete.ineligible", "NON_COVERED", payer, member, coverage, rule)
         return self._answer("complete.eligible", None, payer, member, coverage, rule)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def decide_discovery(self, fields: Mapping[str, str | None]) -> DiscoveryDecision:
+        for rule in self.discovery_rules:
+            if rule.matches(fields):
+                return DiscoveryDecision(rule.outcome, rule)
+        return DiscoveryDecision(DiscoveryOutcome(ROSTER), None)
+
+    def discover(
+        self, outcome: DiscoveryOutcome, fields: Mapping[str, str | None], today: date, rule: str | None = None
+    ) -> DiscoveryResolution:
+        """The coverages a final (not `pending`) discovery outcome finds."""
+        if outcome.status == ROSTER:
+            payer_ids = None
+            if fields.get("payerId"):
+                payer = self.find_payer(fields["payerId"] or "")
+                payer_ids = frozenset((payer.payer_id, *payer.group_of)) if payer else frozenset()
+            if self._roster_search is None:
+                self._roster_search = RosterSearch(self.members.values())
+            found = tuple(
+                FoundCoverage(self.payers[m.payer_id], m.member_id, m)
+                for m in self._roster_search.search(fields, today, payer_ids)
+            )
+            return DiscoveryResolution(found, rule)
+        return DiscoveryResolution(tuple(self._named(ref) for ref in outcome.coverages), rule)
+
+    def _named(self, ref: CoverageRef) -> FoundCoverage:
+        payer = self.find_payer(ref.payer_id)
+        if payer is None:  # the payer list changed under a live discovery
+            return FoundCoverage(Payer(ref.payer_id, ref.payer_id), ref.member_id, None)
+        member = None
+        for payer_id in (payer.payer_id, *payer.group_of):
+            member = self.members.get((payer_id, ref.member_id))
+            if member is not None:
+                break
+        return FoundCoverage(self.payers[member.payer_id] if member else payer, ref.member_id, member)
 
 
 def _provider_on_file(kind: str | None, payer: Payer, enrolled: EnrolledCheck | None) -> bool:

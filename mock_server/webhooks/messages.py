@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import Timer
+from ..domain.events import DISCOVERY, VERIFICATION, id_field
 from ..domain.render import iso_millis
 
 # A message's life: waiting for an attempt, being sent, then one of the three ends.
@@ -56,7 +57,8 @@ class Message:
     endpoint_id: str
     url: str
     event: str
-    verification_id: str
+    subject: str  # what the event is about: a verification or a discovery
+    subject_id: str  # its verificationId or discoveryId
     body: bytes  # the exact bytes signed and sent, every time
     created: float
     state: str = PENDING
@@ -73,7 +75,7 @@ class Message:
             "endpointId": self.endpoint_id,
             "url": self.url,
             "event": self.event,
-            "verificationId": self.verification_id,
+            id_field(self.subject): self.subject_id,
             "payload": json.loads(self.body),
             "state": self.state,
             "created": iso_millis(self.created),
@@ -142,6 +144,7 @@ class DeliveryJournal:
         self,
         *,
         verification_id: str | None = None,
+        discovery_id: str | None = None,
         event: str | None = None,
         endpoint: str | None = None,
         state: str | None = None,
@@ -150,7 +153,8 @@ class DeliveryJournal:
         return [
             m
             for m in self
-            if (verification_id is None or m.verification_id == verification_id)
+            if (verification_id is None or (m.subject == VERIFICATION and m.subject_id == verification_id))
+            and (discovery_id is None or (m.subject == DISCOVERY and m.subject_id == discovery_id))
             and (event is None or m.event == event)
             and (endpoint is None or endpoint in (m.endpoint_id, m.url))
             and (state is None or m.state == state)
