@@ -15,6 +15,7 @@ from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
 from .resources import admin_spec_path, sohar_spec_path
+from .revisions import Revisions
 from .scenarios import ScenarioFile, ScenarioRegistry, load_file
 from .settings import Settings
 from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
@@ -43,6 +44,9 @@ class MockCore:
         self.scheduler = Scheduler(self.clock)
         self.ids = IdSource(settings.seed)
         self.events = EventBus()
+        self.revisions = Revisions()
+        # The revision the latest reset took: a poller whose cursor is older starts over.
+        self.reset_revision = 0
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
         self.store = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
@@ -51,11 +55,11 @@ class MockCore:
         )
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.revisions
         )
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
-            DeliveryJournal(settings.journal_size),
+            DeliveryJournal(settings.journal_size, self.revisions),
             self.scheduler,
             self.ids,
             settings.webhook_timeout,
@@ -90,6 +94,7 @@ class MockCore:
         self.ids.reseed()
         self.scenarios.reset()
         self.webhooks.reset()
+        self.reset_revision = self.revisions.next()
 
 
 def _undelivered_phrase(undelivered: int, in_flight: int) -> str:

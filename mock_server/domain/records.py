@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..clock import Timer
 from ..scenarios import Resolution
@@ -66,6 +66,15 @@ class VerificationRequest:
         }
 
 
+class Step(NamedTuple):
+    """One change of status, for the control plane's timeline."""
+
+    at: float
+    status: str
+    status_reason: str | None
+    forced: bool
+
+
 @dataclass(slots=True)
 class Verification:
     verification_id: str
@@ -81,3 +90,15 @@ class Verification:
     updated: float = 0.0
     rule: str | None = None
     timer: Timer | None = None
+    # When it last changed, on the control plane's change counter (revisions.py).
+    revision: int = 0
+    # Every change of status in order; None while the only one is the unforced result it has
+    # now, which `steps()` derives: most verifications change once, and 100 000 must fit.
+    history: tuple[Step, ...] | None = None
+
+    def steps(self) -> tuple[Step, ...]:
+        if self.history is not None:
+            return self.history
+        if self.status == PROCESSING:
+            return ()
+        return (Step(self.updated, self.status, self.status_reason, False),)

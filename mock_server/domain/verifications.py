@@ -5,12 +5,13 @@ from __future__ import annotations
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
+from ..revisions import Revisions
 from ..scenarios import Outcome, Resolution, ScenarioRegistry, ScenarioSet
 from ..statuses import REASON_REQUIRED
 from .auth import Principal
 from .events import EventBus, VerificationEvent
 from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
-from .records import Verification, VerificationRequest
+from .records import Step, Verification, VerificationRequest
 from .store import VerificationStore
 
 
@@ -23,6 +24,7 @@ class VerificationBackend:
         events: EventBus,
         ids: IdSource,
         latency: float | None,
+        revisions: Revisions | None = None,
     ) -> None:
         self._store = store
         self._scenarios = scenarios
@@ -31,6 +33,7 @@ class VerificationBackend:
         self._events = events
         self._ids = ids
         self._latency = latency
+        self._revisions = revisions or Revisions()
 
     # -- Sohar operations -------------------------------------------------------------
 
@@ -46,6 +49,7 @@ class VerificationBackend:
             created=now,
             request=request,
             updated=now,
+            revision=self._revisions.next(),
         )
         dropped = self._store.add(verification)
         if dropped is not None and dropped.timer is not None:
@@ -130,11 +134,15 @@ class VerificationBackend:
         if not force and not can_transition(verification.status, status):
             raise Conflict("status", f"{verification.status} cannot become {status}")
         now = self._clock.now()
+        previous = verification.steps()
         verification.status = status
         verification.status_reason = status_reason
         verification.resolution = resolution
         verification.resolved_on = self._clock.today() if status in FINAL else None
         verification.updated = now
+        verification.revision = self._revisions.next()
+        if previous or force:
+            verification.history = (*previous, Step(now, status, status_reason, force))
         self._store.status_changed(verification)
         self._events.publish(
             VerificationEvent(
