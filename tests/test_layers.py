@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"api"},
     {"app"},
-    {"testing", "cli", "__main__"},
+    {"testing", "cli", "__main__", "control"},
 ]
 
 
