@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .api import admin, sohar, webhook_management
+from .api import admin, dashboard, sohar, webhook_management
 from .api.responses import error_response
 from .core import MockCore
 from .errors import InternalError, MethodNotAllowed, NotFound, SoharError, UnexpectedStatus
@@ -105,7 +105,13 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
             await core.stop()
 
     app = Starlette(
-        routes=[*_spec_routes(core), *sohar.routes(core), *webhook_management.routes(core), *admin.routes(core)],
+        routes=[
+            *_spec_routes(core),
+            *sohar.routes(core),
+            *webhook_management.routes(core),
+            *admin.routes(core),
+            *dashboard.routes(core),
+        ],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,
     )

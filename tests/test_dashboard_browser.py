@@ -1,0 +1,381 @@
+"""The console (`GET /__admin/ui`) in a real browser: headless Chromium driven by Selenium.
+
+The mock runs on loopback; verifications are made through Sohar's API and the admin API from
+outside the page, and the page must show them without a reload. Every test ends with no error
+in the browser's console. Needs Debian's `chromium` and `chromium-driver` and the `ui-test`
+extra (`pip install -e '.[ui-test]'`); elsewhere the tests skip, saying so; under CI they fail.
+
+`SOHAR_MOCK_UPDATE_SCREENSHOTS=1` writes the README's pictures (docs/dashboard*.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conformance import validating_mock
+from conftest import ROOT, request_for
+from receiver import Receiver, receiving
+
+from mock_server.testing import RunningMock
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:  # the ui-test extra is not installed
+    webdriver = None  # type: ignore[assignment]
+
+WIDE = (1280, 900)
+PHONE = (390, 844)
+WAIT = 20  # seconds a page may take to show a change; polls come every 0.7 s
+SCREENSHOTS = ROOT / "docs"
+
+
+def _browser_paths() -> tuple[str | None, str | None]:
+    binary = next((p for p in ("/usr/lib/chromium/chromium",) if Path(p).exists()), None) or shutil.which("chromium")
+    return binary, shutil.which("chromedriver")
+
+
+def _missing() -> str | None:
+    binary, driver = _browser_paths()
+    missing = [
+        name
+        for name, present in (("chromium", binary), ("chromium-driver", driver), ("selenium", webdriver))
+        if not present
+    ]
+    if not missing:
+        return None
+    return (
+        f"the browser tests need {', '.join(missing)}: apt-get install chromium chromium-driver;"
+        " pip install -e '.[ui-test]'"
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{missing} (.ci/run installs them under CI)", pytrace=False)
+        pytest.skip(missing)
+    binary, driver_path = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(binary)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument(f"--window-size={WIDE[0]},{WIDE[1]}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(driver_path)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def console_receiver() -> Iterator[Receiver]:
+    with receiving() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def console_live(console_receiver: Receiver) -> Iterator[RunningMock]:
+    with validating_mock(webhook_urls=(console_receiver.url,), freeze_clock=True, seed=17) as running:
+        yield running
+
+
+class Console:
+    """The page, open on a freshly reset mock, with helpers that wait for what a person would see."""
+
+    def __init__(self, driver: WebDriver, mock: RunningMock, receiver: Receiver) -> None:
+        self.driver, self.mock, self.receiver = driver, mock, receiver
+        self.allowed_errors: list[str] = []
+
+    def open(self, size: tuple[int, int] = WIDE) -> Console:
+        self.driver.set_window_size(*size)
+        self.driver.get(f"{self.mock.base_url}/__admin/ui")
+        self.until(lambda d: "live" in d.find_element(By.ID, "connection").text)
+        self.driver.execute_script("window.sameDocument = true")
+        return self
+
+    def until(self, condition: Callable[[WebDriver], Any], timeout: float = WAIT) -> Any:
+        def attempt(driver: WebDriver) -> Any:
+            try:
+                return condition(driver)
+            except StaleElementReferenceException:
+                return False  # redrawn by a poll between finding and reading: look again
+
+        return WebDriverWait(self.driver, timeout).until(attempt)
+
+    def create(self, member_id: str = "00000000", environment: str = "sandbox", **fields: str) -> str:
+        body = {**request_for(member_id), **fields}
+        response = self.mock.http.post("/v2/verifications", json=body, headers=self.mock.headers(environment))
+        assert response.status_code == 201, response.text
+        return str(response.json()["verificationId"])
+
+    def row(self, verification_id: str) -> Any:
+        return self.driver.find_element(By.CSS_SELECTOR, f'#rows tbody tr[data-id="{verification_id}"]')
+
+    def row_ids(self) -> list[str]:
+        return [tr.get_attribute("data-id") for tr in self.driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")]
+
+    def status_of(self, verification_id: str) -> str:
+        return str(self.row(verification_id).find_element(By.CSS_SELECTOR, ".badge").text)
+
+    def open_detail(self, verification_id: str) -> None:
+        self.row(verification_id).find_element(By.TAG_NAME, "button").click()
+        self.until(lambda d: verification_id in d.find_element(By.ID, "detail-title").text)
+
+    def text(self, selector: str) -> str:
+        return str(self.driver.find_element(By.CSS_SELECTOR, selector).text)
+
+    def console_errors(self) -> list[str]:
+        entries = self.driver.get_log("browser")
+        return [
+            e["message"]
+            for e in entries
+            if e["level"] == "SEVERE" and not any(allowed in e["message"] for allowed in self.allowed_errors)
+        ]
+
+    def no_reload_happened(self) -> bool:
+        return bool(self.driver.execute_script("return window.sameDocument === true"))
+
+
+@pytest.fixture
+def console(browser: WebDriver, console_live: RunningMock, console_receiver: Receiver) -> Iterator[Console]:
+    console_live.reset()
+    console_receiver.deliveries.clear()
+    page = Console(browser, console_live, console_receiver)
+    browser.get_log("browser")  # what earlier tests left
+    yield page
+    assert page.console_errors() == []
+
+
+def test_new_verifications_appear_without_a_reload(console: Console) -> None:
+    console.open()
+    first = console.create()
+    second = console.create("30000000")
+    console.until(lambda d: {first, second} <= set(console.row_ids()))
+    assert console.row_ids()[:2] == [second, first]  # newest first
+    assert console.status_of(first) == "complete.eligible" and console.status_of(second) == "pending"
+    assert "payer-outage-then-recovers" in console.row(second).text
+    assert console.no_reload_happened()
+    console.mock.advance(5)  # the outage ends, from outside the page
+    console.until(lambda d: console.status_of(second) == "complete.eligible")
+    assert console.no_reload_happened()
+
+
+def test_filters_by_status_environment_and_text(console: Console) -> None:
+    console.open()
+    eligible = console.create()
+    unknown = console.create("10000000", environment="production", id="intake-77")
+    console.until(lambda d: {eligible, unknown} <= set(console.row_ids()))
+    Select(console.driver.find_element(By.ID, "filter-status")).select_by_value("error.member.id")
+    console.until(lambda d: console.row_ids() == [unknown])
+    Select(console.driver.find_element(By.ID, "filter-status")).select_by_value("")
+    Select(console.driver.find_element(By.ID, "filter-environment")).select_by_value("sandbox")
+    console.until(lambda d: console.row_ids() == [eligible])
+    Select(console.driver.find_element(By.ID, "filter-environment")).select_by_value("")
+    console.driver.find_element(By.ID, "filter-text").send_keys("intake-7")
+    console.until(lambda d: console.row_ids() == [unknown])
+    assert "No row matches" not in console.text("#list")
+
+
+def test_forcing_a_status_changes_the_row(console: Console) -> None:
+    console.open()
+    verification_id = console.create()
+    console.until(lambda d: verification_id in console.row_ids())
+    console.open_detail(verification_id)
+    Select(console.driver.find_element(By.ID, "force-status")).select_by_value("complete.ineligible")
+    Select(console.driver.find_element(By.ID, "force-reason")).select_by_value("NON_COVERED")
+    console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]").click()
+    console.until(lambda d: console.status_of(verification_id) == "complete.ineligible")
+    assert "NON_COVERED" in console.row(verification_id).text
+    assert console.text("#notice").startswith(f"Forced {verification_id} to complete.ineligible / NON_COVERED")
+    console.until(lambda d: "forced" in console.text(".timeline"))
+    assert [li.text.split()[-1] for li in console.driver.find_elements(By.CSS_SELECTOR, ".timeline li")] == [
+        "created",
+        "scheduled",
+        "forced",
+    ]
+    # A change made elsewhere (a QA script) shows too.
+    console.mock.http.post(f"/__admin/verifications/{verification_id}/status", json={"status": "error.payer.npi"})
+    console.until(lambda d: console.status_of(verification_id) == "error.payer.npi")
+    console.until(lambda d: "error.payer.npi" in console.text("#detail-body pre.json"))
+    assert console.no_reload_happened()
+
+
+def test_a_refused_force_is_shown_not_swallowed(console: Console) -> None:
+    console.open()
+    verification_id = console.create()
+    console.until(lambda d: verification_id in console.row_ids())
+    console.open_detail(verification_id)
+    console.mock.reset()  # gone under the page's feet: the force answers 404
+    console.allowed_errors.append("404")
+    console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]").click()
+    console.until(lambda d: "Forcing the status failed: HTTP 404" in console.text("#problem"))
+
+
+def test_replaying_a_message_shows_the_new_attempt(console: Console) -> None:
+    console.open()
+    verification_id = console.create()
+    console.receiver.wait_for(1)
+    console.until(lambda d: verification_id in console.row_ids())
+    console.open_detail(verification_id)
+    console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")) == 1)
+    assert "delivered" in console.text(".message-head")
+    console.driver.find_element(By.CSS_SELECTOR, ".message-head button").click()
+    console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")) == 2)
+    second = console.driver.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")[1].text.split()
+    assert second[0] == "2" and "replay" in second and "200" in second
+    assert "attempt 2 → 200" in console.text("#notice")
+    assert len(console.receiver.deliveries) == 2
+
+
+def test_actions_answer_visibly(console: Console, tmp_path: Path) -> None:
+    console.open()
+    seconds = console.driver.find_element(By.ID, "advance-seconds")
+    seconds.clear()
+    seconds.send_keys("60")
+    console.driver.find_element(By.CSS_SELECTOR, "#advance-form button").click()
+    console.until(lambda d: "Advanced 60 s" in console.text("#notice"))
+    console.until(lambda d: "offset 60 s" in console.text("#clock"))
+
+    good = tmp_path / "team.yaml"
+    good.write_text(
+        "name: team\nrules:\n  - name: all-npi\n    match: {payerId: '60054'}\n    outcome: {status: error.payer.npi}\n"
+    )
+    console.driver.find_element(By.ID, "scenario-file").send_keys(str(good))
+    console.driver.find_element(By.CSS_SELECTOR, "#scenario-form button").click()
+    console.until(lambda d: "Loaded team.yaml" in console.text("#notice"))
+    console.until(lambda d: "all-npi" in console.text("#scenario-body"))
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - name: x\n    match: {payerId: '60054'}\n    outcome: {status: nope}\n")
+    console.allowed_errors.append("/__admin/scenarios")  # the browser logs the 400 it was answered
+    console.driver.find_element(By.ID, "scenario-file").send_keys(str(bad))
+    console.driver.find_element(By.CSS_SELECTOR, "#scenario-form button").click()
+    console.until(lambda d: "Loading bad.yaml failed: HTTP 400: bad.yaml:" in console.text("#problem"))
+    assert console.text("#notice") == ""
+
+    verification_id = console.create()
+    console.until(lambda d: verification_id in console.row_ids())
+    console.driver.find_element(By.ID, "reset").click()
+    console.driver.find_element(By.ID, "reset-yes").click()
+    console.until(lambda d: "Reset: back to the start-up state" in console.text("#notice"))
+    console.until(lambda d: console.row_ids() == [])
+    console.until(lambda d: "offset 0 s" in console.text("#clock") and "all-npi" not in console.text("#scenario-body"))
+    assert console.mock.http.get("/__admin/verifications").json()["count"] == 0
+
+
+def test_the_journal_marks_spec_breaking_requests(console: Console) -> None:
+    console.open()
+    headers = console.mock.headers()
+    broken = {k: v for k, v in request_for().items() if k != "payerId"}
+    assert console.mock.http.post("/v2/verifications", json=broken, headers=headers).status_code == 400
+    console.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#journal-rows tr.breaking"))
+    marked = console.text("#journal-rows tr.breaking")
+    assert "breaks the spec: schema / required" in marked and "payerId" in marked
+    console.driver.find_element(By.ID, "journal-breaking").click()
+    rows = console.driver.find_elements(By.CSS_SELECTOR, "#journal-rows tbody tr")
+    assert len(rows) == 1 and "breaking" in str(rows[0].get_attribute("class"))
+
+
+def test_endpoints_show_their_secret_with_a_copy_button(console: Console) -> None:
+    console.open()
+    console.until(lambda d: console.receiver.url in console.text("#endpoint-rows"))
+    row = console.text("#endpoint-rows tbody tr")
+    assert "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE=" in row and "config" in row
+    console.driver.find_element(By.CSS_SELECTOR, "#endpoint-rows button").click()
+    # Copied, or (no clipboard in this browser) the secret selected and a message saying so.
+    console.until(lambda d: "Copied" in console.text("#notice") or "press Ctrl+C" in console.text("#problem"))
+
+
+def test_keyboard_reaches_every_control_and_inputs_have_labels(console: Console) -> None:
+    console.open()
+    verification_id = console.create()
+    console.until(lambda d: verification_id in console.row_ids())
+    unlabelled = console.driver.execute_script(
+        "return [...document.querySelectorAll('input, select')]"
+        ".filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.id || e.outerHTML)"
+    )
+    assert unlabelled == []
+    clickable_non_buttons = console.driver.execute_script(
+        "return [...document.querySelectorAll('[onclick], [role=button]')].map(e => e.outerHTML)"
+    )
+    assert clickable_non_buttons == []
+
+    console.driver.find_element(By.TAG_NAME, "h1").click()
+    reached: list[str] = []
+    for _ in range(14):
+        ActionChains(console.driver).send_keys(Keys.TAB).perform()  # to the page: a file input takes keys as a path
+        active = console.driver.switch_to.active_element
+        reached.append(active.get_attribute("id") or active.get_attribute("data-key") or active.text)
+    expected = ["advance-seconds", "Advance", "scenario-file", "Load scenario", "reset", "filter-status"]
+    assert [name for name in dict.fromkeys(reached) if name in expected] == expected, reached
+    assert f"open-{verification_id}" in reached, reached
+
+    opener = console.driver.find_element(By.CSS_SELECTOR, f'[data-key="open-{verification_id}"]')
+    opener.send_keys(Keys.ENTER)
+    console.until(lambda d: d.switch_to.active_element.get_attribute("id") == "detail-title")
+    ActionChains(console.driver).send_keys(Keys.ESCAPE).perform()
+    console.until(lambda d: d.switch_to.active_element.get_attribute("data-key") == f"open-{verification_id}")
+    assert console.driver.find_element(By.ID, "detail").get_attribute("hidden") is not None
+
+
+def _fits_the_width(console: Console) -> bool:
+    """No sideways scrolling of the page itself (wide tables scroll inside their own box)."""
+    page = "document.documentElement"
+    return bool(console.driver.execute_script(f"return {page}.scrollWidth <= {page}.clientWidth"))
+
+
+def test_usable_at_a_phone_width(console: Console) -> None:
+    console.open(PHONE)
+    assert console.driver.execute_script("return window.innerWidth") <= PHONE[0]
+    ids = [console.create(member) for member in ("00000000", "20000001", "10000002")]
+    console.until(lambda d: set(ids) <= set(console.row_ids()))
+    assert _fits_the_width(console)
+    console.open_detail(ids[1])
+    console.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr"))
+    assert _fits_the_width(console)
+    force = console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]")
+    console.driver.execute_script("arguments[0].scrollIntoView()", force)
+    assert force.is_displayed()
+    Select(console.driver.find_element(By.ID, "force-status")).select_by_value("complete.eligible")
+    force.click()
+    console.until(lambda d: console.status_of(ids[1]) == "complete.eligible")
+    if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1":
+        console.driver.execute_script("window.scrollTo(0, 0)")
+        console.driver.save_screenshot(str(SCREENSHOTS / "dashboard-phone.png"))
+
+
+def test_screenshot_of_a_busy_console(console: Console, tmp_path: Path) -> None:
+    """The README's picture, made by this browser: several outcomes, one opened, its webhooks."""
+    console.open()
+    made = [
+        console.create(member, id=f"intake-{n}")
+        for n, member in enumerate(("00000000", "00000001", "10000001", "20000001", "30000000", "00000000"), 101)
+    ]
+    console.until(lambda d: set(made) <= set(console.row_ids()))
+    console.mock.http.post(
+        f"/__admin/verifications/{made[0]}/status", json={"status": "complete.ineligible", "statusReason": "INACTIVE"}
+    )
+    broken = {k: v for k, v in request_for().items() if k != "specialtyCode"}
+    console.mock.http.post("/v2/verifications", json=broken, headers=console.mock.headers())
+    console.open_detail(made[0])
+    console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message")) == 2)
+    target = SCREENSHOTS if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    console.driver.set_window_size(WIDE[0], 1400)
+    path = target / "dashboard.png"
+    assert console.driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
