@@ -43,6 +43,7 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
     lines = [
         f"Sohar sandbox mock {__version__} listening on {url}",
         f"  API spec:   {url}/openapi.yaml    admin: {url}/__admin/health",
+        f"  console:    {url}/__admin/ui",
         "  credentials (POST /oauth/token with JSON {client_id, client_secret}):",
     ]
     for c in settings.credentials:
