@@ -15,7 +15,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
 
 # Lowest first. A module may import its own layer and the ones before it, never a later one.
 LAYERS: list[set[str]] = [
-    {"mock_server", "limits", "errors", "resources", "ids", "bounded_yaml", "listening", "stopping", "statuses", "revisions"},
+    {
+        "mock_server",
+        "limits",
+        "errors",
+        "resources",
+        "ids",
+        "bounded_yaml",
+        "listening",
+        "stopping",
+        "statuses",
+        "revisions",
+    },
     {"clock"},
     {"scenarios"},
     {"domain"},
