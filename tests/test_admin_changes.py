@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ADMIN_SPEC, assert_conforms, request_for
-from receiver import Reply, receiving
+from conftest import ADMIN_SPEC, assert_conforms, receiving, request_for
 from svix.webhooks import Webhook
 
+from contract_tests.receiver import Reply
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
 from mock_server.testing import RunningMock
 
@@ -127,7 +127,7 @@ def test_deliveries_since_show_each_attempt_once(mock: RunningMock) -> None:
         assert added.status_code == 201
         start = mock.http.get("/__admin/webhooks/deliveries").json()["revision"]
         create(mock)
-        receiver.wait_for(1)
+        receiver.wait_for_count(1)
         mock.advance(0)  # waits for the attempt already started
         first = mock.http.get("/__admin/webhooks/deliveries", params={"since": start}).json()
         [message] = first["deliveries"]
@@ -138,7 +138,7 @@ def test_deliveries_since_show_each_attempt_once(mock: RunningMock) -> None:
             == []
         )
         mock.advance(5)  # the retry succeeds
-        receiver.wait_for(2)
+        receiver.wait_for_count(2)
         second = mock.http.get("/__admin/webhooks/deliveries", params={"since": first["revision"]}).json()
         [again] = second["deliveries"]
         new_attempts = [a for a in again["attempts"] if a["revision"] > first["revision"]]
@@ -155,11 +155,11 @@ def test_an_admin_endpoint_is_signed_with_the_start_up_secret_and_goes_on_reset(
         assert_conforms("AdminEndpoint", added, ADMIN_SPEC)
         create(mock)
         create(mock, environment="production")
-        deliveries = receiver.wait_for(2)
+        deliveries = receiver.wait_for_count(2)
         mock.advance(0)
         for delivery in deliveries:
             Webhook(added["secret"]).verify(delivery.body, delivery.headers)
-        assert sorted(receiver.events()) == ["sandbox.verification.updated", "verification.updated"]
+        assert sorted([r.event for r in receiver.received]) == ["sandbox.verification.updated", "verification.updated"]
         # Sohar's management API does not see it.
         production = mock.headers("production")
         assert mock.http.get("/v1/webhooks", headers=production).json() == []
@@ -169,20 +169,20 @@ def test_an_admin_endpoint_is_signed_with_the_start_up_secret_and_goes_on_reset(
         assert all(e["source"] != "admin" for e in endpoints)
         create(mock)
         mock.advance(1)
-        assert len(receiver.deliveries) == 2
+        assert len(receiver.received) == 2
 
 
 def test_removing_an_admin_endpoint_stops_its_attempts(mock: RunningMock) -> None:
     with receiving([Reply(500)]) as receiver:
         added = mock.http.post("/__admin/webhooks/endpoints", json={"url": receiver.url}).json()
         create(mock)
-        receiver.wait_for(1)
+        receiver.wait_for_count(1)
         mock.advance(0)  # waits for the attempt already started
         removed = mock.http.delete(f"/__admin/webhooks/endpoints/{added['endpointId']}")
         assert removed.status_code == 200 and removed.json() == {"endpointId": added["endpointId"], "deleted": True}
         mock.advance(5)
         [message] = mock.http.get("/__admin/webhooks/deliveries").json()["deliveries"]
-        assert message["state"] == "failed" and len(receiver.deliveries) == 1
+        assert message["state"] == "failed" and len(receiver.received) == 1
         assert mock.http.delete(f"/__admin/webhooks/endpoints/{added['endpointId']}").status_code == 404
 
 
@@ -204,7 +204,7 @@ def test_replay_moves_the_revision(mock: RunningMock) -> None:
     with receiving() as receiver:
         mock.http.post("/__admin/webhooks/endpoints", json={"url": receiver.url})
         create(mock)
-        receiver.wait_for(1)
+        receiver.wait_for_count(1)
         mock.advance(0)  # waits for the attempt already started
         [message] = mock.http.get("/__admin/webhooks/deliveries").json()["deliveries"]
         replayed = mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay").json()

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import request_for
-from receiver import Receiver, Reply, receiving
+from conftest import receiving, request_for
 
+from contract_tests.receiver import Reply, WebhookReceiver
 from mock_server.cli import main
 from mock_server.control.triggers import TRIGGERS
 from mock_server.testing import RunningMock, free_port
@@ -50,7 +50,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
-def hooked(mock: RunningMock) -> Iterator[tuple[RunningMock, Receiver]]:
+def hooked(mock: RunningMock) -> Iterator[tuple[RunningMock, WebhookReceiver]]:
     """The shared mock with a receiver added through the admin API (gone with the next reset)."""
     with receiving() as receiver:
         assert mock.http.post("/__admin/webhooks/endpoints", json={"url": receiver.url}).status_code == 201
@@ -163,10 +163,10 @@ def test_verifications_lists_and_filters(run: Any, mock: RunningMock) -> None:
     assert ran.code == 0 and ran.out.strip() == "(none)"
 
 
-def test_deliveries_replay_and_their_errors(run: Any, hooked: tuple[RunningMock, Receiver]) -> None:
+def test_deliveries_replay_and_their_errors(run: Any, hooked: tuple[RunningMock, WebhookReceiver]) -> None:
     mock, receiver = hooked
     verification_id = create(mock)
-    receiver.wait_for(1)
+    receiver.wait_for_count(1)
     mock.advance(0)
     ran = run(mock, "deliveries", "--state", "delivered", "--json")
     [message] = ran.json()["deliveries"]
@@ -177,7 +177,7 @@ def test_deliveries_replay_and_their_errors(run: Any, hooked: tuple[RunningMock,
 
     replayed = run(mock, "replay", message["id"])
     assert replayed.code == 0, replayed.err
-    assert "replay" in replayed.out and len(receiver.wait_for(2)) == 2
+    assert "replay" in replayed.out and len(receiver.wait_for_count(2)) == 2
     assert [a["trigger"] for a in run(mock, "replay", message["id"], "--json").json()["attempts"]] == [
         "scheduled",
         "replay",
@@ -276,7 +276,7 @@ class Listening:
         return self.process.wait(timeout=15)
 
 
-def test_listen_prints_each_attempt_and_stops_on_ctrl_c(hooked: tuple[RunningMock, Receiver]) -> None:
+def test_listen_prints_each_attempt_and_stops_on_ctrl_c(hooked: tuple[RunningMock, WebhookReceiver]) -> None:
     mock, receiver = hooked
     listening = Listening(mock.base_url)
     try:
@@ -297,7 +297,7 @@ def test_listen_prints_each_attempt_and_stops_on_ctrl_c(hooked: tuple[RunningMoc
     assert "".join(listening.errors).endswith("stopped\n") and "Traceback" not in "".join(listening.errors)
 
 
-def test_listen_json_filters_events_and_stops_on_sigterm(hooked: tuple[RunningMock, Receiver]) -> None:
+def test_listen_json_filters_events_and_stops_on_sigterm(hooked: tuple[RunningMock, WebhookReceiver]) -> None:
     mock, receiver = hooked
     listening = Listening(mock.base_url, "--json", "--events", "verification.updated", "verification.pending")
     try:
@@ -305,7 +305,7 @@ def test_listen_json_filters_events_and_stops_on_sigterm(hooked: tuple[RunningMo
         create(mock)  # sandbox: filtered out
         production = create(mock, "10000000", environment="production")
         line = listening.wait_for(listening.lines, lambda t: production in t)
-        receiver.wait_for(2)
+        receiver.wait_for_count(2)
     finally:
         code = listening.interrupt(signal.SIGTERM)
     assert code == 0
@@ -315,7 +315,7 @@ def test_listen_json_filters_events_and_stops_on_sigterm(hooked: tuple[RunningMo
     assert [json.loads(t)["verificationId"] for t in listening.lines] == [production]
 
 
-def test_listen_says_when_the_mock_is_reset(hooked: tuple[RunningMock, Receiver]) -> None:
+def test_listen_says_when_the_mock_is_reset(hooked: tuple[RunningMock, WebhookReceiver]) -> None:
     mock, _ = hooked
     listening = Listening(mock.base_url)
     try:

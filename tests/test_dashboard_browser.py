@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 from conformance import validating_mock
-from conftest import ROOT, request_for
-from receiver import Receiver, receiving
+from conftest import ROOT, receiving, request_for
 
+from contract_tests.receiver import WebhookReceiver
 from mock_server.testing import RunningMock
 
 try:
@@ -83,13 +83,13 @@ def browser() -> Iterator[WebDriver]:
 
 
 @pytest.fixture(scope="module")
-def console_receiver() -> Iterator[Receiver]:
+def console_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
 @pytest.fixture(scope="module")
-def console_live(console_receiver: Receiver) -> Iterator[RunningMock]:
+def console_live(console_receiver: WebhookReceiver) -> Iterator[RunningMock]:
     with validating_mock(webhook_urls=(console_receiver.url,), freeze_clock=True, seed=17) as running:
         yield running
 
@@ -97,7 +97,7 @@ def console_live(console_receiver: Receiver) -> Iterator[RunningMock]:
 class Console:
     """The page, open on a freshly reset mock, with helpers that wait for what a person would see."""
 
-    def __init__(self, driver: WebDriver, mock: RunningMock, receiver: Receiver) -> None:
+    def __init__(self, driver: WebDriver, mock: RunningMock, receiver: WebhookReceiver) -> None:
         self.driver, self.mock, self.receiver = driver, mock, receiver
         self.allowed_errors: list[str] = []
 
@@ -152,9 +152,9 @@ class Console:
 
 
 @pytest.fixture
-def console(browser: WebDriver, console_live: RunningMock, console_receiver: Receiver) -> Iterator[Console]:
+def console(browser: WebDriver, console_live: RunningMock, console_receiver: WebhookReceiver) -> Iterator[Console]:
     console_live.reset()
-    console_receiver.deliveries.clear()
+    console_receiver.clear()
     page = Console(browser, console_live, console_receiver)
     browser.get_log("browser")  # what earlier tests left
     yield page
@@ -229,7 +229,7 @@ def test_a_refused_force_is_shown_not_swallowed(console: Console) -> None:
 def test_replaying_a_message_shows_the_new_attempt(console: Console) -> None:
     console.open()
     verification_id = console.create()
-    console.receiver.wait_for(1)
+    console.receiver.wait_for_count(1)
     console.until(lambda d: verification_id in console.row_ids())
     console.open_detail(verification_id)
     console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")) == 1)
@@ -239,7 +239,7 @@ def test_replaying_a_message_shows_the_new_attempt(console: Console) -> None:
     second = console.driver.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")[1].text.split()
     assert second[0] == "2" and "replay" in second and "200" in second
     assert "attempt 2 → 200" in console.text("#notice")
-    assert len(console.receiver.deliveries) == 2
+    assert len(console.receiver.received) == 2
 
 
 def test_actions_answer_visibly(console: Console, tmp_path: Path) -> None:

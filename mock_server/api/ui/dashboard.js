@@ -219,7 +219,8 @@ function startOver() {
 
 async function refreshList() {
   const resource = state.resource;
-  const query = state.cursor === null ? `limit=${KEEP_ROWS}` : `since=${state.cursor}`;
+  // Bounded either way: a load test may change 100 000 between two polls; the page keeps the newest.
+  const query = state.cursor === null ? `limit=${KEEP_ROWS}` : `since=${state.cursor}&limit=${KEEP_ROWS}`;
   const answer = await api("GET", `${resource.list}?${query}`);
   if (state.resetRevision !== null && answer.resetRevision !== state.resetRevision) {
     state.resetRevision = answer.resetRevision;
