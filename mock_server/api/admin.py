@@ -20,7 +20,7 @@ from ..domain.lifecycle import public_status
 from ..domain.render import iso_millis, verification_body
 from ..errors import Conflict, InvalidRequest, NotFound, SoharError
 from ..journal import RequestJournal
-from ..limits import DAY, MAX_DURATION_SECONDS
+from ..limits import DAY, MAX_DURATION_SECONDS, MAX_QUERY_NUMBER_DIGITS
 from ..scenarios import ScenarioError, load_text
 from ..webhooks.messages import STATES as MESSAGE_STATES
 from .json_input import parse_json
@@ -60,17 +60,13 @@ def environment_filter(query: Mapping[str, str]) -> str | None:
     return environment
 
 
-# A cursor or a count past this many digits is no number the mock ever hands out.
-_MAX_DIGITS = 18
-
-
 def count_param(query: Mapping[str, str], name: str, meaning: str, *, minimum: int = 0) -> int | None:
     """A non-negative whole number from the query string (ASCII digits only: `int()` would also
     take `²`-like digits and fail on them later), or a 400 naming it."""
     text = query.get(name)
     if text is None:
         return None
-    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS) or int(text) < minimum:
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_QUERY_NUMBER_DIGITS) or int(text) < minimum:
         raise InvalidRequest(name, f"{name} must be {meaning}")
     return int(text)
 
