@@ -139,4 +139,3 @@ def message_states(row: dict[str, Any]) -> str:
         attempts = f" ({s['oldest_attempts']} attempts)" if s["oldest_attempts"] is not None else ""
         parts.append(f"{case}: oldest {s['oldest']}{attempts}, newest {s['newest']} ({s['newest_attempts']})")
     return "; ".join(parts)
-

@@ -11,6 +11,21 @@ from mock_server.testing import DOCUMENTED_MEMBER, SANDBOX_CREDENTIALS
 CREDENTIALS = SANDBOX_CREDENTIALS
 # Sohar's documented sandbox member: the create every throughput row sends, and it is eligible.
 CREATE_BODY: dict[str, Any] = {**DOCUMENTED_MEMBER, "id": "123456"}
+# Row 9's Create Provider body: Sohar's example with an NPI whose check digit holds. The same
+# config every time, so ours answers the provider it already made (one dict lookup past the checks).
+PROVIDER_BODY: dict[str, Any] = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+
+
+# Row 10's Create Discovery body: the documented patient without a member id, in CA with Sohar's
+# example zip; in the sandbox CA finds 60054 / 00000000.
+DISCOVERY_BODY: dict[str, Any] = {
+    "patient": {
+        **{k: v for k, v in DOCUMENTED_MEMBER["patient"].items() if k != "memberId"},
+        "state": "CA",
+        "zipCode": "90210",
+    },
+    "id": "123456",
+}
 
 
 def call(

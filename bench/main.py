@@ -25,6 +25,13 @@ ENDPOINTS = (
     ("create", "POST /v2/verifications"),
     ("token", "POST /oauth/token"),
 )
+# Row 9: providers and network status, as rows 1-3. Network status reads the verification made up front.
+PROVIDER_ENDPOINTS = (
+    ("provider", "POST /v1/providers"),
+    ("network", "GET /v2/verifications/{id}/network-status"),
+)
+# Row 10: Create Discovery, measured like rows 1-3 beside Prism on the same spec.
+DISCOVERY = ("discover", "POST /v2/discovery")
 BUDGET_SECONDS = 600
 
 
@@ -36,6 +43,7 @@ class Plan:
     creates: int  # verifications stored before the second memory reading
     webhook_runs: tuple[tuple[int, int], ...]  # (verifications measured, in flight)
     backlog: int  # undelivered webhook messages before row 8's create cell
+    discovery_webhook_runs: tuple[tuple[int, int], ...] = ((500, 1), (1000, 16))  # row 11
 
 
 # Row 6 at the issue's 200 in flight, and at 1 in flight for the latency of the pipeline itself.
@@ -56,10 +64,23 @@ QUICK = Plan(
     creates=10_000,
     webhook_runs=((100, 1), (200, 16), (400, 200)),
     backlog=20_000,
+    discovery_webhook_runs=((100, 1), (200, 16)),
 )
-ROWS = ("startup", "throughput", "validation", "memory", "webhooks", "backlog")
+ROWS = (
+    "startup",
+    "throughput",
+    "validation",
+    "memory",
+    "webhooks",
+    "backlog",
+    "providers",
+    "discovery",
+    "discovery_webhooks",
+)
 # Rows that run Prism beside ours; the others need neither Prism nor Node.
-PRISM_ROWS = {"startup", "throughput", "validation", "memory"}
+PRISM_ROWS = {"startup", "throughput", "validation", "memory", "providers", "discovery"}
+# Rows measured against the three servers started side by side.
+SIDE_BY_SIDE_ROWS = {"throughput", "validation", "memory", "providers", "discovery"}
 
 
 def say(message: str) -> None:
@@ -73,9 +94,16 @@ class Bench:
         self.prism_cli = prism_cli
         self.logs = RAW / "logs"
         self.wrk_log = self.logs / "wrk.log"
-        self.body_files = {"create": RAW / "create.json", "token": RAW / "token.json"}
+        self.body_files = {
+            "create": RAW / "create.json",
+            "token": RAW / "token.json",
+            "provider": RAW / "provider.json",
+            "discover": RAW / "discover.json",
+        }
         self.body_files["create"].write_text(json.dumps(client.CREATE_BODY))
         self.body_files["token"].write_text(json.dumps(client.CREDENTIALS))
+        self.body_files["provider"].write_text(json.dumps(client.PROVIDER_BODY))
+        self.body_files["discover"].write_text(json.dumps(client.DISCOVERY_BODY))
 
     # -- requests ----------------------------------------------------------------------
 
@@ -86,6 +114,12 @@ class Bench:
             return Target(port, f"/v2/verifications/{verification_id}", headers=auth)
         if endpoint == "create":
             return Target(port, "/v2/verifications", "POST", self.body_files["create"], auth + json_body)
+        if endpoint == "provider":
+            return Target(port, "/v1/providers", "POST", self.body_files["provider"], auth + json_body)
+        if endpoint == "network":
+            return Target(port, f"/v2/verifications/{verification_id}/network-status", headers=auth)
+        if endpoint == "discover":
+            return Target(port, "/v2/discovery", "POST", self.body_files["discover"], auth + json_body)
         return Target(port, "/oauth/token", "POST", self.body_files["token"], json_body)
 
     def measure(self, target: Target, connections: int) -> load.Load:
@@ -110,15 +144,17 @@ class Bench:
         )
         return {key: {"runs": values, "median_s": statistics.median(values)} for key, values in times.items()}
 
-    def throughput(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
-        """Rows 1-3 at 1/16/64 connections; the servers take turns going first."""
+    def throughput(
+        self, contenders: dict[str, servers.Server], endpoints: tuple[tuple[str, str], ...] = ENDPOINTS
+    ) -> list[dict[str, Any]]:
+        """Rows 1-3 (or row 9's endpoints) at 1/16/64 connections; the servers take turns going first."""
         ours = contenders["ours"]
         bearer = client.token(ours.port)
         verification_id = client.create(ours.port, bearer)
-        self._check_2xx(list(contenders.values()), bearer, verification_id)
+        self._check_2xx(list(contenders.values()), bearer, verification_id, endpoints)
         rows = []
         turn = 0
-        for endpoint, label in ENDPOINTS:
+        for endpoint, label in endpoints:
             for connections in CONNECTIONS:
                 order = list(contenders.items())
                 order = order[turn % len(order) :] + order[: turn % len(order)]
@@ -134,6 +170,48 @@ class Bench:
                     )
                 )
                 rows.append(cell)
+        return rows
+
+    def discovery(self, contenders: dict[str, servers.Server]) -> list[dict[str, Any]]:
+        """Row 10: Create Discovery at 1/16/64 connections, beside Prism; the servers take turns going first."""
+        bearer = client.token(contenders["ours"].port)
+        endpoint, label = DISCOVERY
+        for server in contenders.values():
+            t = self.target(endpoint, server.port, bearer, "")
+            status, answer = client.call(server.port, t.method, t.path, client.DISCOVERY_BODY, dict(t.headers))
+            if status != 201:
+                raise RuntimeError(f"{server.name} answered {label} with {status}: {answer}")
+        rows = []
+        for turn, connections in enumerate(CONNECTIONS):
+            order = list(contenders.items())
+            order = order[turn % len(order) :] + order[: turn % len(order)]
+            cell: dict[str, Any] = {"row": endpoint, "label": label, "connections": connections}
+            for key, server in order:
+                cell[key] = self.measure(self.target(endpoint, server.port, bearer, ""), connections).to_dict()
+            say(
+                f"{label} c={connections}: "
+                + " | ".join(
+                    f"{key} {cell[key]['rps']:.0f} req/s p99 {cell[key]['p99_ms']:.1f} ms" for key in contenders
+                )
+            )
+            rows.append(cell)
+        return rows
+
+    def discovery_webhooks(self) -> list[dict[str, Any]]:
+        """Row 11: Create Discovery -> signed `sandbox.discovery.updated` at a local receiver."""
+        rows = []
+        for total, in_flight in self.plan.discovery_webhook_runs:
+            row = webhooks.measure(
+                servers.ours_command(), self.logs, total=total, in_flight=in_flight, kind=webhooks.DISCOVERY
+            )
+            if "p50_ms" in row:
+                say(
+                    f"create discovery -> webhook, {in_flight} in flight: p50 {row['p50_ms']:.1f} ms, "
+                    f"p99 {row['p99_ms']:.1f} ms, {row['creates_per_s']:.0f} discoveries/s"
+                )
+            else:
+                say(f"create discovery -> webhook, {in_flight} in flight: not measured ({row['skipped']})")
+            rows.append({"in_flight": in_flight, **row})
         return rows
 
     def validation(self, ours: servers.Server) -> list[dict[str, Any]]:
@@ -215,10 +293,16 @@ class Bench:
             return servers.prism(self.prism_cli, log, quiet=key == "prism_quiet")
         return servers.ours(log, *extra)
 
-    def _check_2xx(self, contenders: list[servers.Server], bearer: str, verification_id: str) -> None:
+    def _check_2xx(
+        self,
+        contenders: list[servers.Server],
+        bearer: str,
+        verification_id: str,
+        endpoints: tuple[tuple[str, str], ...] = ENDPOINTS,
+    ) -> None:
         """Every server must answer every measured request with 2xx, or the comparison is void."""
         for server in contenders:
-            for endpoint, label in ENDPOINTS:
+            for endpoint, label in endpoints:
                 t = self.target(endpoint, server.port, bearer, verification_id)
                 body = json.loads(t.body_file.read_text()) if t.body_file else None
                 status, answer = client.call(server.port, t.method, t.path, body, dict(t.headers))
@@ -267,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(plan, wrk, prism_cli)
         if "startup" in only:
             results["startup"] = bench.startup()
-        if only & {"throughput", "validation", "memory"}:
+        if only & SIDE_BY_SIDE_ROWS:
             with (
                 bench._server("ours", "ours.log") as ours,
                 bench._server("prism", "prism.log") as prism,
@@ -276,17 +360,23 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1)
                 prism_idle = prism.rss_mb()
                 results["idle_rss_mb"] = {"ours": round(ours.rss_mb(), 1), "prism": round(prism_idle, 1)}
+                contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
                 if "throughput" in only:
-                    contenders = {"ours": ours, "prism": prism, "prism_quiet": prism_quiet}
                     results["throughput"] = bench.throughput(contenders)
+                if "providers" in only:
+                    results["providers"] = bench.throughput(contenders, PROVIDER_ENDPOINTS)
                 if "validation" in only:
                     results["validation"] = bench.validation(ours)
+                if "discovery" in only:
+                    results["discovery"] = bench.discovery(contenders)
             if "memory" in only:
                 results["memory"] = bench.memory(prism_idle)
         if "webhooks" in only:
             results["webhooks"] = bench.webhooks()
         if "backlog" in only:
             results["backlog"] = bench.backlog()
+        if "discovery_webhooks" in only:
+            results["discovery_webhooks"] = bench.discovery_webhooks()
         results["load_after"] = os.getloadavg()
         results["elapsed_s"] = round(time.time() - began, 1)
         RAW.mkdir(parents=True, exist_ok=True)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from . import client
 
 
-def create_request(bearer: str) -> bytes:
-    body = json.dumps(client.CREATE_BODY).encode()
+def create_request(bearer: str, path: str = "/v2/verifications", payload: Any = None) -> bytes:
+    """A whole create request (Create Verification unless told otherwise), ready to write."""
+    body = json.dumps(client.CREATE_BODY if payload is None else payload).encode()
     head = (
-        "POST /v2/verifications HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
         f"authorization: Bearer {bearer}\r\ncontent-length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
 
-async def read_create_answer(reader: asyncio.StreamReader) -> str:
-    """The verificationId of a 201; anything else is an error."""
+async def read_create_answer(reader: asyncio.StreamReader, id_field: str = "verificationId") -> str:
+    """The verificationId (or `id_field`) of a 201; anything else is an error."""
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
     status = int(head.split(" ", 2)[1])
     length = next(
@@ -28,7 +30,7 @@ async def read_create_answer(reader: asyncio.StreamReader) -> str:
     body = json.loads(await reader.readexactly(length))
     if status != 201:
         raise RuntimeError(f"create answered {status}: {body}")
-    return str(body["verificationId"])
+    return str(body[id_field])
 
 
 async def _create_many(port: int, bearer: str, count: int, connections: int) -> int:

@@ -165,6 +165,29 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| `{c['label']}` | {c['connections']} | {_ms(o['p50_ms'])} | {p50s} | {_ms(o['p99_ms'])} | {p99s} |"
             )
         out += [""]
+    if "providers" in results:
+        cells = results["providers"]
+        prisms = [(k, n) for k, n in PRISMS if k in cells[0]]
+        head = " | ".join(f"{n} req/s | {n} p99 | ratio" for _, n in prisms)
+        out += [
+            "## Providers and network status (row 9)",
+            "",
+            "Create Provider sends the same config every time (ours answers the provider it made first); "
+            "Get Network Status reads the verification made up front. Ratios are ours / Prism, req/s.",
+            "",
+            f"| request | conns | ours req/s | ours p99 | {head} |",
+            "|---|--:|--:|--:|" + "--:|--:|--:|" * len(prisms),
+        ]
+        for c in cells:
+            o = c["ours"]
+            rest = " | ".join(
+                f"{c[k]['rps']:,.0f}{_errors(c[k])} | {_ms(c[k]['p99_ms'])} | {_ratio(o['rps'], c[k]['rps'])}"
+                for k, _ in prisms
+            )
+            out.append(
+                f"| `{c['label']}` | {c['connections']} | {o['rps']:,.0f}{_errors(o)} | {_ms(o['p99_ms'])} | {rest} |"
+            )
+        out += [""]
     if "startup" in results or "memory" in results or "idle_rss_mb" in results:
         out += ["## Start-up and memory (rows 4-5)", "", "| measure | ours | Prism | ratio |", "|---|--:|--:|--:|"]
         if "startup" in results:
@@ -188,31 +211,11 @@ def markdown(results: dict[str, Any]) -> str:
             )
         out += [""]
     if results.get("webhooks"):
-        out += [
-            "## Create → signed webhook (row 6, ours only)",
-            "",
-            "| in flight | verifications | p50 ms | p90 ms | p99 ms | max ms | verifications/s "
-            "| signatures verified (svix) | ratio |",
-            "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-        ]
-        method = ""
-        for hooks in results["webhooks"]:
-            if "p50_ms" not in hooks:
-                out.append(f"| {hooks['in_flight']} | not measured: {hooks.get('skipped')} ||||||||")
-                continue
-            method = hooks["method"]
-            out.append(
-                f"| {hooks['in_flight']} | {hooks['count']:,} | {_ms(hooks['p50_ms'])} | {_ms(hooks['p90_ms'])} "
-                f"| {_ms(hooks['p99_ms'])} | {_ms(hooks['max_ms'])} | {hooks['creates_per_s']:,.0f} "
-                f"| {hooks['verified']:,} / {hooks['received']:,} | {OURS_ONLY} |"
-            )
-        out += [
-            "",
-            method,
+        out += _webhook_table("## Create → signed webhook (row 6, ours only)", "verifications", results["webhooks"])
+        out[-1:-1] = [
             "In a closed loop the latency is bound to the throughput (Little's law: in flight = "
             f"verifications/s {TIMES} latency), so with 200 in flight a p50 under 20 ms would take about "
             "10 000 verifications/s; the 1-in-flight line is the pipeline's own latency.",
-            "",
         ]
     if "backlog" in results:
         b = results["backlog"]
@@ -241,6 +244,37 @@ def markdown(results: dict[str, Any]) -> str:
             "5 min later. *Settled in*: from the last create to that point.",
             "",
         ]
+    if "discovery" in results:
+        cells = results["discovery"]
+        prisms = [(k, n) for k, n in PRISMS if k in cells[0]]
+        head = " | ".join(f"{n} req/s | ratio | {n} p99" for _, n in prisms)
+        out += [
+            "## Create Discovery (row 10)",
+            "",
+            "`POST /v2/discovery` with Sohar's sandbox example (John Doe, CA, zip 90210), which both servers "
+            "answer with 201; ours stores the discovery and schedules its result and event, Prism answers the "
+            "spec's example. Measured like rows 1-3.",
+            "",
+            f"| conns | ours req/s | ours p50 | ours p99 | {head} |",
+            "|--:|--:|--:|--:|" + "--:|--:|--:|" * len(prisms),
+        ]
+        for c in cells:
+            o = c["ours"]
+            rest = " | ".join(
+                f"{c[k]['rps']:,.0f}{_errors(c[k])} | {_ratio(o['rps'], c[k]['rps'])} | {_ms(c[k]['p99_ms'])}"
+                for k, _ in prisms
+            )
+            out.append(
+                f"| {c['connections']} | {o['rps']:,.0f}{_errors(o)} | {_ms(o['p50_ms'])} | {_ms(o['p99_ms'])} "
+                f"| {rest} |"
+            )
+        out += [""]
+    if results.get("discovery_webhooks"):
+        out += _webhook_table(
+            "## Create Discovery → signed `sandbox.discovery.updated` (row 11, ours only)",
+            "discoveries",
+            results["discovery_webhooks"],
+        )
     if "validation" in results:
         out += [
             "## Request validation on vs off (row 7, ours only)",
@@ -258,6 +292,28 @@ def markdown(results: dict[str, Any]) -> str:
             )
         out += [""]
     return "\n".join(out)
+
+
+def _webhook_table(title: str, noun: str, runs: list[dict[str, Any]]) -> list[str]:
+    """Rows 6 and 11: create -> signed webhook, one line per number in flight, then the method."""
+    out = [
+        title,
+        "",
+        f"| in flight | {noun} | p50 ms | p90 ms | p99 ms | max ms | {noun}/s | signatures verified (svix) | ratio |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    method = ""
+    for hooks in runs:
+        if "p50_ms" not in hooks:
+            out.append(f"| {hooks['in_flight']} | not measured: {hooks.get('skipped')} ||||||||")
+            continue
+        method = hooks["method"]
+        out.append(
+            f"| {hooks['in_flight']} | {hooks['count']:,} | {_ms(hooks['p50_ms'])} | {_ms(hooks['p90_ms'])} "
+            f"| {_ms(hooks['p99_ms'])} | {_ms(hooks['max_ms'])} | {hooks['creates_per_s']:,.0f} "
+            f"| {hooks['verified']:,} / {hooks['received']:,} | {OURS_ONLY} |"
+        )
+    return [*out, "", method, ""]
 
 
 def chart(results: dict[str, Any], path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Row 6: create -> signed webhook received, with a fixed number of verifications in flight.
+"""Rows 6 and 11: create -> signed webhook received, with a fixed number of verifications (or
+discoveries) in flight.
 
 Closed loop: each of `in_flight` workers creates a verification over its own keep-alive
 connection, waits until the receiver (a separate process) has the first webhook for it,
@@ -15,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,24 @@ from . import client, procs, rawhttp, servers
 ARRIVAL_TIMEOUT = 30.0
 
 
-def measure(command: list[str], logs: Path, total: int, in_flight: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Kind:
+    """What is created: the path, the body and the id field of the 201 and of the webhook payload."""
+
+    noun: str
+    path: str
+    body: dict[str, Any]
+    id_field: str
+    event: str
+
+
+VERIFICATION = Kind(
+    "verification", "/v2/verifications", client.CREATE_BODY, "verificationId", "sandbox.verification.updated"
+)
+DISCOVERY = Kind("discovery", "/v2/discovery", client.DISCOVERY_BODY, "discoveryId", "sandbox.discovery.updated")
+
+
+def measure(command: list[str], logs: Path, total: int, in_flight: int, kind: Kind = VERIFICATION) -> dict[str, Any]:
     receiver = procs.spawn(
         [sys.executable, "-u", "-m", "bench.receiver"], stdout=subprocess.PIPE, stderr=None, cwd=servers.ROOT
     )
@@ -38,13 +57,15 @@ def measure(command: list[str], logs: Path, total: int, in_flight: int) -> dict[
         hook_url = f"http://127.0.0.1:{ready['ready']}/webhooks/sohar"
         port = free_port()
         argv = [*command, "serve", "--port", str(port), "--webhook-url", hook_url]
-        with servers.Server("sohar-mock", argv, port, logs / "ours-webhooks.log"):
-            return asyncio.run(_drive(port, receiver, total, in_flight, hook_url))
+        with servers.Server("sohar-mock", argv, port, logs / f"ours-webhooks-{kind.noun}.log"):
+            return asyncio.run(_drive(port, receiver, total, in_flight, hook_url, kind))
     finally:
         procs.stop(receiver)
 
 
-async def _drive(port: int, receiver: subprocess.Popen[Any], total: int, in_flight: int, url: str) -> dict[str, Any]:
+async def _drive(
+    port: int, receiver: subprocess.Popen[Any], total: int, in_flight: int, url: str, kind: Kind
+) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     arrivals: dict[str, float] = {}
     waiters: dict[str, asyncio.Future[float]] = {}
@@ -57,16 +78,16 @@ async def _drive(port: int, receiver: subprocess.Popen[Any], total: int, in_flig
         while line := await reader.readline():
             record = json.loads(line)
             records.append(record)
-            verification_id = json.loads(record["body"]).get("verificationId")
-            if verification_id in arrivals:
+            subject_id = json.loads(record["body"]).get(kind.id_field)
+            if subject_id in arrivals:
                 continue  # a later event for the same verification: the first one counts
-            arrivals[verification_id] = record["t"]
-            future = waiters.pop(verification_id, None)
+            arrivals[subject_id] = record["t"]
+            future = waiters.pop(subject_id, None)
             if future is not None and not future.done():
                 future.set_result(record["t"])
 
     bearer = client.token(port)
-    request = rawhttp.create_request(bearer)
+    request = rawhttp.create_request(bearer, kind.path, kind.body)
     latencies: list[float] = []
     remaining = {"warmup": in_flight, "measured": total}
 
@@ -78,10 +99,10 @@ async def _drive(port: int, receiver: subprocess.Popen[Any], total: int, in_flig
                     remaining[phase] -= 1
                     began = time.monotonic()
                     conn_writer.write(request)
-                    verification_id = await rawhttp.read_create_answer(conn_reader)
-                    arrived = arrivals.get(verification_id)
+                    subject_id = await rawhttp.read_create_answer(conn_reader, kind.id_field)
+                    arrived = arrivals.get(subject_id)
                     if arrived is None:
-                        future = waiters[verification_id] = loop.create_future()
+                        future = waiters[subject_id] = loop.create_future()
                         arrived = await asyncio.wait_for(future, ARRIVAL_TIMEOUT)
                     if phase == "measured":
                         latencies.append((arrived - began) * 1000)
@@ -99,8 +120,11 @@ async def _drive(port: int, receiver: subprocess.Popen[Any], total: int, in_flig
         collector.cancel()
         transport.close()
     verified = _verify(records)
+    events = {json.loads(record["body"]).get("event") for record in records}
     latencies.sort()
     return {
+        "kind": kind.noun,
+        "events": sorted(e for e in events if isinstance(e, str)),
         "in_flight": in_flight,
         "count": len(latencies),
         "received": len(records),
@@ -111,9 +135,10 @@ async def _drive(port: int, receiver: subprocess.Popen[Any], total: int, in_flig
         "max_ms": latencies[-1],
         "creates_per_s": round((len(latencies) + in_flight) / elapsed, 1),
         "method": (
-            "N workers (N = in flight), each on its own keep-alive connection, create a verification "
-            "(the eligible sandbox member) and wait for its first webhook before creating the next; "
-            "N warm-up verifications are not counted. Time runs from just before the create "
+            f"N workers (N = in flight), each on its own keep-alive connection, create a {kind.noun} "
+            f"(`POST {kind.path}`, Sohar's sandbox example) and wait for its first `{kind.event}` "
+            "before creating the next; "
+            f"N warm-up {kind.noun} creates are not counted. Time runs from just before the create "
             "is written to the webhook's arrival at a raw-asyncio receiver in its own process "
             f"(`sohar-mock serve --webhook-url {url.rsplit(':', 1)[0]}:R/...`). Every webhook received, "
             "warm-up included, is then checked with `svix.webhooks.Webhook(secret).verify`."

@@ -8,7 +8,9 @@ so nothing is switched off wholesale:
   answers 403 `{"error": "invalid_request_error"}`.
 - `positive_data_acceptance` expects any schema-valid body to be accepted; but `payerId` is
   a reference into Sohar's payer directory, which no schema can enumerate, and Sohar answers
-  an unknown payer with 400 `{"param": "payerId"}` (its documented error shape).
+  an unknown payer with 400 `{"param": "payerId"}` (its documented error shape). Likewise an
+  NPI must pass the NPI check digit, which no schema can say: a schema-valid `npi` that fails
+  it is answered 400 `{"param": "npi"}` (Create Provider's documented error).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from schemathesis.generation.case import Case
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.openapi.checks import MissingHeaderNotRejected, RejectedPositiveData
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
+
+from mock_server.npi import is_valid_npi
 
 # Sohar's documented answer to a request without (or with a bad) bearer token.
 SOHAR_AUTH_REJECTION = 403
@@ -60,23 +64,36 @@ def sohar_missing_required_header(ctx: CheckContext, response: Response, case: C
     return None
 
 
-def _rejects_unknown_payer(response: Response, case: Case[Any]) -> bool:
-    if response.status_code != 400 or not isinstance(case.body, dict) or "payerId" not in case.body:
-        return False
+def _rejected_param(response: Response) -> object:
     try:
         body: object = response.json()
     except ValueError:
+        return None
+    if not isinstance(body, dict) or set(body) != {"error", "param"} or body["error"] != "invalid_request_error":
+        return None
+    return body["param"]
+
+
+def _rejects_unknown_payer(response: Response, case: Case[Any]) -> bool:
+    if response.status_code != 400 or not isinstance(case.body, dict) or "payerId" not in case.body:
         return False
-    return body == {"error": "invalid_request_error", "param": "payerId"}
+    return _rejected_param(response) == "payerId"
+
+
+def _rejects_failed_check_digit(response: Response, case: Case[Any]) -> bool:
+    if response.status_code != 400 or not isinstance(case.body, dict) or is_valid_npi(case.body.get("npi")):
+        return False
+    return _rejected_param(response) == "npi"
 
 
 @schemathesis.check
 def sohar_positive_data_acceptance(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """Schema-valid data is accepted, but for a `payerId` the payer directory does not hold."""
+    """Schema-valid data is accepted, but for a `payerId` the payer directory does not hold and an
+    `npi` that fails the NPI check digit."""
     try:
         return positive_data_acceptance(ctx, response, case)
     except RejectedPositiveData:
-        if _rejects_unknown_payer(response, case):
+        if _rejects_unknown_payer(response, case) or _rejects_failed_check_digit(response, case):
             return None
         raise
 

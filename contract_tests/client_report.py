@@ -3,8 +3,8 @@
 The mock journals every API request with its validation result (`GET /__admin/requests`).
 From it this report tells a team whether their client has met every outcome Sohar can
 send: each operation and the statuses it answered, each verification status a Get
-Verification returned, each error response (400 by param, 403, 404), and every request
-that broke the spec. Run the client's tests against the mock, then this.
+Verification returned, each discovery status a Get Discovery returned, each error response
+(400 by param, 403, 404), and every request that broke the spec. Run the client's tests against the mock, then this.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .consumer_check import STATUSES
+from .consumer_check import DISCOVERY_STATUSES, STATUSES
 
 # How to reach each status with the packaged default scenarios (payer 60054, John Doe).
 STATUS_TRIGGERS = {
@@ -30,8 +30,19 @@ STATUS_TRIGGERS = {
     "error.member.dob": "memberId 10000001",
     "error.member.name": "memberId 10000002",
     "error.payer": "memberId 20000000 or 20000001",
-    "error.payer.npi": "memberId 20000002",
+    "error.payer.npi": "memberId 20000002, or 20000003 with no provider enrolled",
     "pending": "memberId 30000000, or start the mock with --latency",
+}
+DISCOVERY_TRIGGERS = {
+    "pending": "Get Discovery before the result is due (start the mock with --latency), or a pending discovery rule",
+    "complete": "Create Discovery, then Get Discovery (sandbox: a state of Sohar's table, e.g. CA)",
+}
+NETWORK_STATUSES = ("inn", "oon", "pending")
+# How to reach each network status with the packaged default scenarios.
+NETWORK_TRIGGERS = {
+    "inn": "any finished verification at payer 60054",
+    "oon": "a finished verification at another payer, e.g. 62308",
+    "pending": "ask while a verification is pending (memberId 30000000)",
 }
 ERROR_STATUSES = (400, 403, 404)
 EXIT_MISSING = 1
@@ -49,6 +60,8 @@ class Report:
     total: int
     dropped: int
     unknown_operations: Counter[str] = field(default_factory=Counter)
+    discovery_statuses: Counter[str] = field(default_factory=Counter)
+    network_statuses: Counter[str] = field(default_factory=Counter)
 
     def missing_statuses(self, required: tuple[str, ...]) -> list[str]:
         return [status for status in required if not self.statuses[status]]
@@ -64,6 +77,8 @@ class Report:
             "operations": {op: {str(k): v for k, v in sorted(c.items())} for op, c in self.operations.items()},
             "statuses": {status: self.statuses[status] for status in STATUSES},
             "missingStatuses": self.missing_statuses(required),
+            "discoveryStatuses": {status: self.discovery_statuses[status] for status in DISCOVERY_STATUSES},
+            "networkStatuses": {status: self.network_statuses[status] for status in NETWORK_STATUSES},
             "errors": [
                 {"statusCode": status, "param": param, "count": count}
                 for (status, param), count in sorted(self.errors.items(), key=_error_order)
@@ -81,8 +96,10 @@ def _error_order(item: tuple[tuple[int, str | None], int]) -> tuple[int, str]:
 def build_report(records: list[dict[str, Any]], operation_ids: list[str], dropped: int = 0) -> Report:
     operations: dict[str, Counter[int]] = {op: Counter() for op in operation_ids}
     statuses: Counter[str] = Counter()
+    discovery_statuses: Counter[str] = Counter()
     errors: Counter[tuple[int, str | None]] = Counter()
     unknown: Counter[str] = Counter()
+    network: Counter[str] = Counter()
     violations = []
     for record in records:
         op = record.get("operationId")
@@ -93,11 +110,15 @@ def build_report(records: list[dict[str, Any]], operation_ids: list[str], droppe
             unknown[str(op) if op else f"{record['method']} {record['path']}"] += 1
         if record.get("verificationStatus"):
             statuses[record["verificationStatus"]] += 1
+        if record.get("discoveryStatus"):
+            discovery_statuses[record["discoveryStatus"]] += 1
+        if record.get("networkStatus"):
+            network[record["networkStatus"]] += 1
         if code >= 400:
             errors[(code, record.get("errorParam"))] += 1
         if not record.get("conforms", True):
             violations.append(record)
-    return Report(operations, statuses, errors, violations, len(records), dropped, unknown)
+    return Report(operations, statuses, errors, violations, len(records), dropped, unknown, discovery_statuses, network)
 
 
 def _times(count: int) -> str:
@@ -119,6 +140,16 @@ def render(report: Report, required: tuple[str, ...]) -> str:
         note = _times(count) if count else f"never seen — default scenarios: {STATUS_TRIGGERS[status]}"
         marker = "✓" if count else ("✗" if status in required else "-")
         lines.append(f"  {marker} {status.ljust(19)}  {note}")
+    lines += ["", "Discovery statuses (Get Discovery answers):"]
+    for status in DISCOVERY_STATUSES:
+        count = report.discovery_statuses[status]
+        note = _times(count) if count else f"never seen — {DISCOVERY_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
+    lines += ["", "Network statuses (Get Network Status answers):"]
+    for status in NETWORK_STATUSES:
+        count = report.network_statuses[status]
+        note = _times(count) if count else f"never seen — default scenarios: {NETWORK_TRIGGERS[status]}"
+        lines.append(f"  {'✓' if count else '-'} {status.ljust(19)}  {note}")
     lines += ["", "Error responses:"]
     for error_status in ERROR_STATUSES:
         by_param = sorted((param, n) for (code, param), n in report.errors.items() if code == error_status)

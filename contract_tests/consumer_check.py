@@ -2,8 +2,8 @@
 
 Sohar delivers through Svix: a POST with the thin JSON payload and `svix-id`,
 `svix-timestamp`, `svix-signature` headers, signed (HMAC-SHA256, `v1,`) over
-`{id}.{timestamp}.{raw body}`. For each verification status the checker sends one valid
-delivery, then deliveries a correct consumer must reject (forged, tampered, stale, unsigned)
+`{id}.{timestamp}.{raw body}`. For each verification status and each discovery status the
+checker sends one valid delivery, then deliveries a correct consumer must reject (forged, tampered, stale, unsigned)
 and ones it must accept although a sloppy one would not (secret rotation, the Standard
 Webhooks header names, bytes it must not re-serialise, unknown events, a retried message).
 
@@ -26,7 +26,9 @@ from datetime import UTC, datetime
 import httpx
 from svix.webhooks import Webhook
 
-from mock_server.statuses import STATUSES as STATUSES  # re-exported: the checks run in this order
+# Re-exported: the checks run in this order; `*discovery.updated` carries either discovery status.
+from mock_server.statuses import DISCOVERY_STATUSES as DISCOVERY_STATUSES
+from mock_server.statuses import STATUSES as STATUSES
 
 ACCEPT = "accept"
 REJECT = "reject"
@@ -75,6 +77,20 @@ def payload(status: str, environment: str, event: str | None = None) -> dict[str
         "verificationId": str(uuid.uuid4()),
         "id": f"contract-{secrets.token_hex(4)}",
         "status": status,
+    }
+
+
+def discovery_event_name(environment: str) -> str:
+    return "sandbox.discovery.updated" if environment == "sandbox" else "discovery.updated"
+
+
+def discovery_payload(status: str, environment: str) -> dict[str, object]:
+    """Sohar's thin discovery payload (its documented field order)."""
+    return {
+        "event": discovery_event_name(environment),
+        "discoveryId": str(uuid.uuid4()),
+        "status": status,
+        "id": f"contract-{secrets.token_hex(4)}",
     }
 
 
@@ -127,6 +143,10 @@ def build_cases(secret: str, environment: str = "sandbox") -> list[Case]:
     for status in STATUSES:
         body = compact(payload(status, environment))
         cases.append(Case(f"valid {status}", ACCEPT, f"a genuine {event_name(status, environment)}", (signed(body),)))
+    for status in DISCOVERY_STATUSES:
+        body = compact(discovery_payload(status, environment))
+        why = f"a genuine {discovery_event_name(environment)} ({status})"
+        cases.append(Case(f"valid discovery {status}", ACCEPT, why, (signed(body),)))
 
     base = payload("complete.eligible", environment)
     body = compact(base)

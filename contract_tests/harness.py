@@ -1,9 +1,10 @@
 """A running mock plus a verifying webhook receiver, for tests: what the `sohar_mock` fixture hands out.
 
-    with SoharMock() as sohar:
-        httpx.post(f"{sohar.base_url}/v2/verifications", ...)
-        event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
-        sohar.advance(5)
+with SoharMock() as sohar:
+    httpx.post(f"{sohar.base_url}/v2/verifications", ...)
+    event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
+    found = sohar.wait_for_webhook(discovery_id=did, status="complete")
+    sohar.advance(5)
 
 `SoharMock(url="http://mock:8080")` drives a mock that is already running (a container in a
 compose-based CI) with the same API: the receiver is added to it through the admin API after
@@ -62,11 +63,36 @@ class AdminClient:
         body = {"status": status, "statusReason": status_reason}
         return dict(self.post(f"/verifications/{verification_id}/status", body))
 
+    def discoveries(self, **filters: str) -> list[dict[str, Any]]:
+        return list(self.get("/discoveries", **filters)["discoveries"])
+
+    def discovery(self, discovery_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/discoveries/{discovery_id}"))
+
+    def force_discovery_status(
+        self, discovery_id: str, status: str, coverages: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """`pending`, or `complete` with the given (payerId, memberId) coverages (else the scenario's)."""
+        body: dict[str, Any] = {"status": status}
+        if coverages is not None:
+            body["coverages"] = [{"payerId": payer_id, "memberId": member_id} for payer_id, member_id in coverages]
+        return dict(self.post(f"/discoveries/{discovery_id}/status", body))
+
     def deliveries(self, **filters: str) -> list[dict[str, Any]]:
         return list(self.get("/webhooks/deliveries", **filters)["deliveries"])
 
     def requests(self, **filters: str) -> list[dict[str, Any]]:
         return list(self.get("/requests", **filters)["requests"])
+
+    def providers(self, **filters: str) -> list[dict[str, Any]]:
+        return list(self.get("/providers", **filters)["providers"])
+
+    def create_provider(self, **provider: Any) -> dict[str, Any]:
+        """Enrol a provider (`npi`, `payerId`, `state`; `environment`, `type`, `providerGroupId`)."""
+        return dict(self.post("/providers", provider))
+
+    def delete_provider(self, provider_id: str) -> dict[str, Any]:
+        return self._json(self.http.delete(f"/providers/{provider_id}"))  # type: ignore[no-any-return]
 
     def load_scenario(self, text: str, name: str | None = None) -> dict[str, Any]:
         return dict(self.post("/scenarios", params={"name": name} if name else None, content=text.encode()))
@@ -224,6 +250,39 @@ class SoharMock:
     def headers(self, environment: str = "sandbox") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(environment)}"}
 
+    def create_provider(
+        self,
+        npi: str,
+        payer_id: str = "60054",
+        state: str = "CA",
+        *,
+        environment: str = "sandbox",
+        provider_type: str | None = None,
+        provider_group_id: str | None = None,
+    ) -> str:
+        """Enrol a provider through Sohar's Create Provider, as a client would; its `providerId`.
+        Gone at the next reset, like everything a test makes."""
+        body: dict[str, Any] = {"npi": npi, "payerId": payer_id, "state": state}
+        if provider_type is not None:
+            body["type"] = provider_type
+        if provider_group_id is not None:
+            body["providerGroupId"] = provider_group_id
+        response = httpx.post(f"{self.base_url}/v1/providers", json=body, headers=self.headers(environment), timeout=30)
+        if response.status_code != 200:
+            raise AssertionError(f"Create Provider -> {response.status_code} {response.text}")
+        return str(response.json()["providerId"])
+
+    def network_status(self, verification_id: str, environment: str = "sandbox") -> dict[str, Any]:
+        """Get Network Status for a verification: `status` (inn | oon | pending), `labels`, `providerGroups`."""
+        response = httpx.get(
+            f"{self.base_url}/v2/verifications/{verification_id}/network-status",
+            headers=self.headers(environment),
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise AssertionError(f"Get Network Status -> {response.status_code} {response.text}")
+        return dict(response.json())
+
     @property
     def webhooks(self) -> list[Received]:
         """Every verified delivery received since the last reset, in arrival order."""
@@ -251,9 +310,15 @@ class SoharMock:
         self,
         verification_id: str | None = None,
         *,
+        discovery_id: str | None = None,
         event: str | None = None,
         status: str | None = None,
         timeout: float = 5.0,
     ) -> Received:
-        """The first verified delivery matching every criterion given; AssertionError after `timeout` s."""
-        return self.receiver.wait_for(verification_id=verification_id, event=event, status=status, timeout=timeout)
+        """The first verified delivery matching every criterion given; AssertionError after `timeout` s.
+
+        `verification_id` or `discovery_id` picks the request the event is about.
+        """
+        return self.receiver.wait_for(
+            verification_id=verification_id, discovery_id=discovery_id, event=event, status=status, timeout=timeout
+        )

@@ -2,11 +2,12 @@
 
 Meant for the mock against Sohar's real sandbox, to catch drift between them. Each step
 sends one request to both sides; the answers are compared by meaning, not bytes: status
-codes, the error envelope (`error`, `param`), verification `status`/`statusReason`, and
+codes, the error envelope (`error`, `param`), verification `status`/`statusReason`, a
+discovery's `status` and the `payerId`/`memberId` it found (Sohar's sandbox values), and
 for everything else which fields are present and of which JSON type. Ids, timestamps and
 names differ between any two servers and are not compared. With `--receiver URL` the
 command also listens for webhooks (both servers must deliver there) and compares the
-event sequence each created verification produced.
+event sequence each created verification and discovery produced.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .receiver import WebhookReceiver
 
 # Compared by value; every other field only by presence and JSON type.
 VALUE_FIELDS = frozenset({"error", "param", "status", "statusReason", "token_type", "event"})
+# Compared by value at these paths only: what a discovery found (Sohar documents the sandbox's).
+VALUE_PATHS = frozenset({"body.payerId", "body.memberId"})
 PENDING = "pending"
 EXIT_DIFFERENT = 1
 EXIT_SETUP = 2
@@ -38,8 +41,18 @@ MOCK_DEFAULT_CREDENTIALS = Credentials("sandbox-client-id", "sandbox-client-secr
 MOCK_DEFAULT_WEBHOOK_SECRET = DEFAULT_WEBHOOK_SECRET
 
 
+# Sohar's Create Provider example, with an NPI whose check digit holds (Sohar's own, 0123456789, does not).
+PROVIDER = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+
+
 def member(**patient: str) -> dict[str, Any]:
     return {**DOCUMENTED_MEMBER, "patient": {**DOCUMENTED_MEMBER["patient"], **patient}, "id": "parity-check"}
+
+
+def patient(state: str, **changes: str) -> dict[str, Any]:
+    """The documented patient as Create Discovery takes it: no payer, no member id."""
+    found = {k: v for k, v in DOCUMENTED_MEMBER["patient"].items() if k != "memberId"}
+    return {**found, "state": state, **changes}
 
 
 def without(path: str) -> dict[str, Any]:
@@ -53,6 +66,18 @@ def without(path: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Follow:
+    """How a create is read back: the id field of its 201 and the Get path it goes to."""
+
+    id_field: str
+    path: str
+
+
+VERIFICATION = Follow("verificationId", "/v2/verifications/{id}")
+DISCOVERY = Follow("discoveryId", "/v2/discovery/{id}")
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     method: str
@@ -60,8 +85,8 @@ class Step:
     auth: str = "token"  # token | none | garbage
     body: Any = None
     raw: bytes | None = None
-    # For creates: read the verification back until it leaves `pending`, and compare that too.
-    follow: bool = False
+    # For creates: read the result back until it leaves `pending`, and compare that too.
+    follow: Follow | None = None
 
 
 def script() -> list[Step]:
@@ -72,22 +97,73 @@ def script() -> list[Step]:
         Step("auth: no Authorization header", "GET", "/v2/verifications/{unknown}", auth="none"),
         Step("auth: unknown bearer token", "GET", "/v2/verifications/{unknown}", auth="garbage"),
         Step("get: unknown verification id", "GET", "/v2/verifications/{unknown}"),
-        Step("create: documented member", "POST", "/v2/verifications", body=member(), follow=True),
-        Step("create: other last name", "POST", "/v2/verifications", body=member(lastName="Smith"), follow=True),
+        Step("create: documented member", "POST", "/v2/verifications", body=member(), follow=VERIFICATION),
+        Step(
+            "create: other last name", "POST", "/v2/verifications", body=member(lastName="Smith"), follow=VERIFICATION
+        ),
         Step(
             "create: other birth date",
             "POST",
             "/v2/verifications",
             body=member(dateOfBirth="01/01/1990"),
-            follow=True,
+            follow=VERIFICATION,
         ),
-        Step("create: unknown member id", "POST", "/v2/verifications", body=member(memberId="99999999"), follow=True),
+        Step(
+            "create: unknown member id",
+            "POST",
+            "/v2/verifications",
+            body=member(memberId="99999999"),
+            follow=VERIFICATION,
+        ),
         Step("create: unknown payer", "POST", "/v2/verifications", body={**member(), "payerId": "NOPE-000"}),
         Step("create: missing dateOfBirth", "POST", "/v2/verifications", body=without("patient.dateOfBirth")),
         Step("create: malformed dateOfBirth", "POST", "/v2/verifications", body=member(dateOfBirth="2006-09-20")),
         Step("create: missing payerId", "POST", "/v2/verifications", body=without("payerId")),
         Step("create: body not JSON", "POST", "/v2/verifications", raw=b"{not json"),
         Step("create: no Authorization header", "POST", "/v2/verifications", auth="none", body=member()),
+        # Discovery: Sohar's sandbox values (the state decides), the v1 body, and its errors.
+        Step(
+            "discovery: documented patient in CA",
+            "POST",
+            "/v2/discovery",
+            body={"patient": patient("CA", zipCode="90210"), "id": "parity-check"},
+            follow=DISCOVERY,
+        ),
+        Step("discovery: DE", "POST", "/v2/discovery", body={"patient": patient("DE")}, follow=DISCOVERY),
+        Step(
+            "discovery: OH, nothing found", "POST", "/v2/discovery", body={"patient": patient("OH")}, follow=DISCOVERY
+        ),
+        Step(
+            "discovery v1: TX",
+            "POST",
+            "/v1/discovery",
+            body={**patient("TX"), "npi": "0123456789", "id": "parity-check"},
+            follow=DISCOVERY,
+        ),
+        Step(
+            "discovery: missing state",
+            "POST",
+            "/v2/discovery",
+            body={"patient": {k: v for k, v in patient("CA").items() if k != "state"}},
+        ),
+        Step(
+            "discovery: malformed dateOfBirth",
+            "POST",
+            "/v2/discovery",
+            body={"patient": patient("CA", dateOfBirth="2006-09-20")},
+        ),
+        Step("discovery v1: empty lastName", "POST", "/v1/discovery", body={**patient("CA"), "lastName": ""}),
+        Step("get: unknown discovery id", "GET", "/v2/discovery/{unknown}"),
+        Step(
+            "discovery: no Authorization header", "POST", "/v2/discovery", auth="none", body={"patient": patient("CA")}
+        ),
+        # Only NPIs Sohar must refuse: a valid one would enrol a provider on the other side's account.
+        Step("provider: 9-digit npi", "POST", "/v1/providers", body={**PROVIDER, "npi": "123456789"}),
+        Step("provider: npi failing the check digit", "POST", "/v1/providers", body={**PROVIDER, "npi": "1234567890"}),
+        Step("provider: no Authorization header", "POST", "/v1/providers", auth="none", body=PROVIDER),
+        # The network-status path is inferred: a 404 here on one side only is a finding about it.
+        Step("network status: unknown verification id", "GET", "/v2/verifications/{unknown}/network-status"),
+        Step("network status: documented member", "GET", "/v2/verifications/{created}/network-status"),
     ]
 
 
@@ -97,7 +173,8 @@ class Answer:
     body: Any
     error: str | None = None
     followed: Answer | None = None
-    verification_id: str | None = None
+    # The verificationId or discoveryId a followed create returned.
+    subject_id: str | None = None
 
 
 @dataclass
@@ -112,7 +189,7 @@ class Side:
         self.tokens = TokenSource(self.base_url, self.credentials)
 
 
-def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer:
+def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str, created_id: str | None = None) -> Answer:
     headers: dict[str, str] = {}
     body = step.body
     if step.auth == "token":
@@ -121,7 +198,8 @@ def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer
         headers["Authorization"] = "Bearer not-a-token"
     elif step.auth == "credentials":
         body = {"client_id": side.credentials.client_id, "client_secret": side.credentials.client_secret}
-    url = side.base_url + step.path.replace("{unknown}", unknown_id)
+    # `{created}`: the first verification this side created in the run (else an unknown id).
+    url = side.base_url + step.path.replace("{unknown}", unknown_id).replace("{created}", created_id or unknown_id)
     kwargs: dict[str, Any] = {"headers": headers}
     if step.raw is not None:
         kwargs["content"] = step.raw
@@ -139,12 +217,12 @@ def _send(http: httpx.Client, side: Side, step: Step, unknown_id: str) -> Answer
     return Answer(response.status_code, parsed)
 
 
-def _follow(http: httpx.Client, side: Side, verification_id: str, settle: float) -> Answer:
-    """Get Verification until the status is final (or `settle` seconds pass)."""
+def _follow(http: httpx.Client, side: Side, follow: Follow, subject_id: str, settle: float) -> Answer:
+    """Get Verification (or Get Discovery) until the status is final (or `settle` seconds pass)."""
     deadline = time.monotonic() + settle
     while True:
-        step = Step("follow", "GET", f"/v2/verifications/{verification_id}")
-        answer = _send(http, side, step, verification_id)
+        step = Step("follow", "GET", follow.path.replace("{id}", subject_id))
+        answer = _send(http, side, step, subject_id)
         status = answer.body.get("status") if isinstance(answer.body, dict) else None
         if status != PENDING or time.monotonic() >= deadline:
             return answer
@@ -153,14 +231,18 @@ def _follow(http: httpx.Client, side: Side, verification_id: str, settle: float)
 
 def run_side(side: Side, steps: list[Step], settle: float) -> list[Answer]:
     unknown_id = str(uuid.uuid4())
+    created_id: str | None = None
     answers = []
     with httpx.Client(timeout=30, trust_env=False) as http:
         for step in steps:
-            answer = _send(http, side, step, unknown_id)
+            answer = _send(http, side, step, unknown_id, created_id)
             if step.follow and answer.status_code == 201 and isinstance(answer.body, dict):
-                answer.verification_id = answer.body.get("verificationId")
-                if isinstance(answer.verification_id, str):
-                    answer.followed = _follow(http, side, answer.verification_id, settle)
+                subject_id = answer.body.get(step.follow.id_field)
+                if isinstance(subject_id, str):
+                    answer.subject_id = subject_id
+                    answer.followed = _follow(http, side, step.follow, subject_id, settle)
+                    if step.follow is VERIFICATION:
+                        created_id = created_id or subject_id
             answers.append(answer)
     return answers
 
@@ -182,7 +264,7 @@ def json_type(value: Any) -> str:
 def diff_json(left: Any, right: Any, path: str = "body") -> list[tuple[str, str, str]]:
     """(path, left, right) for every semantic difference."""
     name = path.rsplit(".", 1)[-1]
-    if name in VALUE_FIELDS and not isinstance(left, dict | list):
+    if (name in VALUE_FIELDS or path in VALUE_PATHS) and not isinstance(left, dict | list):
         return [] if left == right else [(path, json.dumps(left), json.dumps(right))]
     left_type, right_type = json_type(left), json_type(right)
     if left_type != right_type:
@@ -232,10 +314,11 @@ def summary(answer: Answer) -> str:
     return text
 
 
-def event_sequence(receiver: WebhookReceiver, verification_id: str | None) -> list[str]:
-    if verification_id is None:
+def event_sequence(receiver: WebhookReceiver, subject_id: str | None) -> list[str]:
+    """The events one verification or discovery produced, in arrival order."""
+    if subject_id is None:
         return []
-    return [f"{item.event}:{item.status}" for item in receiver.verified if item.verification_id == verification_id]
+    return [f"{item.event}:{item.status}" for item in receiver.verified if item.subject_id == subject_id]
 
 
 def _wait_for_final_events(receiver: WebhookReceiver, ids: list[str], timeout: float) -> None:
@@ -260,14 +343,14 @@ def compare(
     rows = [("step", mock.name, sandbox.name, "")]
     differences: list[str] = []
     if receiver is not None:
-        created = [a.verification_id for side in answers.values() for a in side if a.verification_id]
+        created = [a.subject_id for side in answers.values() for a in side if a.subject_id]
         _wait_for_final_events(receiver, created, webhook_wait)
     for index, step in enumerate(steps):
         left, right = answers[mock.name][index], answers[sandbox.name][index]
         found = diff_answers(left, right)
         if receiver is not None and step.follow:
-            left_events = event_sequence(receiver, left.verification_id)
-            right_events = event_sequence(receiver, right.verification_id)
+            left_events = event_sequence(receiver, left.subject_id)
+            right_events = event_sequence(receiver, right.subject_id)
             if left_events != right_events:
                 found.append(("webhook events", " ".join(left_events) or "none", " ".join(right_events) or "none"))
         rows.append((step.name, summary(left), summary(right), "same" if not found else f"{len(found)} DIFF"))
@@ -306,7 +389,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--mock", required=True, help="the mock's base URL")
     p.add_argument("--sandbox", required=True, help="the other side, e.g. https://api.soharhealth.com")
     p.add_argument("--receiver", help="listen here for both sides' webhooks (http://host:port/path) and compare events")
-    p.add_argument("--settle", type=float, default=60.0, help="seconds to wait for a pending verification to finish")
+    p.add_argument(
+        "--settle", type=float, default=60.0, help="seconds to wait for a pending verification or discovery to finish"
+    )
     p.add_argument("--webhook-wait", type=float, default=30.0, help="seconds to wait for the final webhook events")
     p.set_defaults(run=main)
 

@@ -10,6 +10,7 @@ failures, redirects, slow or large answers, to see what the sender does with the
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +47,15 @@ class Received:
         return self.payload.get("verificationId") if isinstance(self.payload, dict) else None
 
     @property
+    def discovery_id(self) -> str | None:
+        return self.payload.get("discoveryId") if isinstance(self.payload, dict) else None
+
+    @property
+    def subject_id(self) -> str | None:
+        """The id the event is about: its verificationId or discoveryId."""
+        return self.verification_id or self.discovery_id
+
+    @property
     def status(self) -> str | None:
         return self.payload.get("status") if isinstance(self.payload, dict) else None
 
@@ -70,6 +80,8 @@ class _Inbox:
     accepted_status: int
     items: list[Received] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    # Connections accepted and not yet finished: `quiesce` waits for none.
+    in_hand: int = 0
 
     def answer(self, item: Received) -> Reply:
         """The next scripted reply, else the accepted status for a verified delivery, else 400."""
@@ -117,14 +129,42 @@ def _handler(inbox: _Inbox) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 pass  # the sender stopped waiting (a timeout) and closed the connection
 
+        def do_GET(self) -> None:
+            # `quiesce`'s probe: its answer means every earlier connection was accepted.
+            self.send_response(204)
+            self.end_headers()
+
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: tests read the inbox, not the access log
 
     return Handler
 
 
+class _CountingServer(ThreadingHTTPServer):
+    """Counts the connections in hand from the moment each is accepted (in arrival order)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], inbox: _Inbox) -> None:
+        super().__init__(address, handler)
+        self.inbox = inbox
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.inbox.changed:
+            self.inbox.in_hand += 1
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.inbox.changed:
+                self.inbox.in_hand -= 1
+                self.inbox.changed.notify_all()
+
+
 class WebhookReceiver:
-    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)`.
+    """`with WebhookReceiver(secret) as r: ... r.wait_for(verification_id=...)` (or `discovery_id=`).
 
     A verified delivery is answered `accepted_status` (204), any other 400; the replies in
     `script` (a list, which may be changed between deliveries) answer the first ones instead.
@@ -143,8 +183,7 @@ class WebhookReceiver:
         """Listens on `host`; `url` names `advertised_host` instead when the sender reaches this
         machine by another name (a compose service, `host.docker.internal`)."""
         self._inbox = _Inbox([Webhook(secret) for secret in secrets], list(script), accepted_status)
-        self._server = ThreadingHTTPServer((host, port), _handler(self._inbox))
-        self._server.daemon_threads = True
+        self._server = _CountingServer((host, port), _handler(self._inbox), self._inbox)
         self._thread: threading.Thread | None = None
         self.url = f"http://{advertised_host or host}:{self._server.server_address[1]}{path}"
 
@@ -158,6 +197,7 @@ class WebhookReceiver:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()
@@ -189,8 +229,38 @@ class WebhookReceiver:
             self._inbox.secrets.append(Webhook(secret))
 
     def clear(self) -> None:
+        """Forget every delivery so far, including any already on its way in (see `quiesce`)."""
+        if self._thread is not None:  # not started or stopped: nothing can be on its way in
+            self.quiesce()
         with self._inbox.changed:
             self._inbox.items.clear()
+
+    def quiesce(self, timeout: float = 10.0) -> None:
+        """Return once every request that reached this receiver before the call has been handled.
+
+        A delivery the sender had already written when it was stopped or reset still lands
+        here: without this, it would be recorded after a `clear` meant to forget it. The
+        listening socket hands connections over in arrival order, so once a probe of our own
+        is answered, every earlier connection has been accepted and counted; then wait for
+        those to finish.
+        """
+        host, port = self._server.server_address[:2]
+        with socket.create_connection((str(host), int(port)), timeout=timeout) as probe:
+            probe.sendall(b"GET /quiesce HTTP/1.0\r\n\r\n")
+            while probe.recv(4096):
+                pass
+        if not self.wait_idle(timeout):
+            raise AssertionError(f"{self._inbox.in_hand} requests still in hand after {timeout} s")
+
+    def wait_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._inbox.changed:
+            while self._inbox.in_hand:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._inbox.changed.wait(remaining)
+            return True
 
     def wait_for_count(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Every delivery so far, verified or not, once there are `count`; AssertionError after `timeout`."""
@@ -212,12 +282,13 @@ class WebhookReceiver:
         self,
         *,
         verification_id: str | None = None,
+        discovery_id: str | None = None,
         event: str | None = None,
         status: str | None = None,
         timeout: float = 5.0,
     ) -> Received:
         """The first verified delivery that matches; AssertionError naming what did arrive otherwise."""
-        wanted = {"verification_id": verification_id, "event": event, "status": status}
+        wanted = {"verification_id": verification_id, "discovery_id": discovery_id, "event": event, "status": status}
 
         def first() -> Received | None:
             return next((item for item in self._inbox.items if item.verified and item.matches(**wanted)), None)
@@ -228,8 +299,7 @@ class WebhookReceiver:
         if found is not None:
             return found
         seen = [
-            f"{item.event} {item.verification_id} {item.status}"
-            + ("" if item.verified else f" (REJECTED: {item.error})")
+            f"{item.event} {item.subject_id} {item.status}" + ("" if item.verified else f" (REJECTED: {item.error})")
             for item in self.received
         ]
         criteria = ", ".join(f"{k}={v}" for k, v in wanted.items() if v is not None) or "any"

@@ -3,9 +3,11 @@
 - auth: every operation that declares security gets `Authorization: Bearer <token>`, the
   token fetched from the server's own `/oauth/token` and refreshed before it expires;
 - payer ids: `payerId` is a reference into Sohar's payer directory, which no schema can
-  enumerate. Positive (schema-valid) creates get a payer id the server actually holds, so
-  fuzzing and the stateful create -> get link reach real 201s instead of 400 `payerId`.
-  Negative cases are sent as generated;
+  enumerate. Positive (schema-valid) creates (verifications, and discoveries that name a payer)
+  get a payer id the server actually holds, so fuzzing and the stateful create -> get links
+  reach real 201s instead of 400 `payerId`; positive Create Provider bodies get a payer id
+  likewise, and their `npi` the check digit its first nine digits call for (no schema can say
+  it), so they reach real 200s. Negative cases are sent as generated;
 - checks: the Sohar-aware replacements from `contract_tests.checks` (registered on import).
 
 `installed` registers them for one run and removes them after it.
@@ -22,10 +24,16 @@ from typing import Any
 import schemathesis
 from schemathesis.auths import GLOBAL_AUTH_STORAGE
 
+from mock_server.npi import NPI_LENGTH, check_digit
+
 from . import checks as _checks  # noqa: F401  (registers the Sohar-aware checks)
 from .oauth import TokenSource
 
 CREATE_VERIFICATION = "POST /v2/verifications"
+CREATE_DISCOVERY = "POST /v2/discovery"
+CREATE_PROVIDER = "POST /v1/providers"
+# Creates whose `payerId` must name a payer the server holds.
+REFERENCING_PAYERS = (CREATE_VERIFICATION, CREATE_DISCOVERY, CREATE_PROVIDER)
 TOKEN_OPERATION = "getToken"
 
 
@@ -49,17 +57,29 @@ def real_payer_for(generated: str, payer_ids: tuple[str, ...]) -> str:
     return payer_ids[zlib.crc32(generated.encode("utf-8", "surrogatepass")) % len(payer_ids)]
 
 
+def valid_npi_for(generated: str) -> str:
+    """A 10-digit `npi` with its last digit replaced by the check digit of the first nine."""
+    return generated[:-1] + check_digit(generated[:-1])
+
+
 def point_at_real_payer(case: Any, payer_ids: tuple[str, ...]) -> None:
-    """Swap a positive create's generated `payerId` for one the server's directory holds."""
+    """Swap a positive create's generated `payerId` for one the server's directory holds, and
+    give a positive Create Provider's `npi` a check digit that holds."""
     body = case.body
-    if case.operation.label != CREATE_VERIFICATION or not isinstance(body, dict) or not payer_ids:
-        return
-    if not isinstance(body.get("payerId"), str):
+    if case.operation.label not in REFERENCING_PAYERS or not isinstance(body, dict):
         return
     meta = case.meta
     if meta is not None and not meta.generation.mode.is_positive:
         return
-    body["payerId"] = real_payer_for(body["payerId"], payer_ids)
+    if payer_ids and isinstance(body.get("payerId"), str):
+        body["payerId"] = real_payer_for(body["payerId"], payer_ids)
+    npi = body.get("npi")
+    if case.operation.label == CREATE_PROVIDER and isinstance(npi, str) and _ten_digits(npi):
+        body["npi"] = valid_npi_for(npi)
+
+
+def _ten_digits(text: str) -> bool:
+    return len(text) == NPI_LENGTH and text.isascii() and text.isdigit()
 
 
 class _SoharToken:

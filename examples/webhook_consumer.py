@@ -34,7 +34,14 @@ log = logging.getLogger("webhook_consumer")
 
 MOCK_DEFAULT_SECRET = "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE="
 KNOWN_EVENTS = frozenset(
-    {"verification.updated", "verification.pending", "sandbox.verification.updated", "sandbox.verification.pending"}
+    {
+        "verification.updated",
+        "verification.pending",
+        "sandbox.verification.updated",
+        "sandbox.verification.pending",
+        "discovery.updated",
+        "sandbox.discovery.updated",
+    }
 )
 # Svix retries a message for about a day and a half; remembering this many ids covers that at intake volumes.
 SEEN_IDS_KEPT = 100_000
@@ -70,9 +77,10 @@ class Consumer:
         return JSONResponse({"status": "processed", "id": message_id})
 
     def handle(self, message_id: str, event: dict[str, Any]) -> None:
-        """The business part: here, fetch the full result with Get Verification and route the patient."""
+        """The business part: here, fetch the full result with Get Verification (or Get Discovery) and act on it."""
         self.processed.append({"messageId": message_id, **event})
-        log.info("%s %s -> %s", event["event"], event.get("verificationId"), event.get("status"))
+        subject = event.get("verificationId") or event.get("discoveryId")
+        log.info("%s %s -> %s", event["event"], subject, event.get("status"))
 
     def _remember(self, message_id: str) -> None:
         self.seen[message_id] = None

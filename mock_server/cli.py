@@ -119,7 +119,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ScenarioError as exc:
             print(f"error   {exc}", file=sys.stderr)
             return 1
-        counts = f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules"
+        counts = (
+            f"{len(combined.payers)} payers, {len(combined.members)} members, {len(combined.rules)} rules, "
+            f"{len(combined.providers)} providers, {len(combined.network)} network rules, "
+            f"{len(combined.discovery_rules)} discovery rules"
+        )
         print(f"{len(loaded)} file(s): {counts}")
     return 1 if failed else 0
 
@@ -166,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
         type=_flag_type(int),
         metavar="N",
         help="keep at most N verifications, dropping the oldest finished first (SOHAR_MOCK_MAX_VERIFICATIONS)",
+    )
+    serve.add_argument(
+        "--max-discoveries",
+        type=_flag_type(int),
+        metavar="N",
+        help="keep at most N discoveries, dropping the oldest finished first (SOHAR_MOCK_MAX_DISCOVERIES)",
     )
     serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
     serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")

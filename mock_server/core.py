@@ -9,8 +9,13 @@ import logging
 from .clock import Clock, Scheduler
 from .contract import Contract
 from .domain.auth import TokenIssuer
+from .domain.discoveries import DiscoveryBackend
+from .domain.discovery_records import Discovery
 from .domain.events import EventBus
-from .domain.store import memory_store
+from .domain.network import NetworkDirectory
+from .domain.providers import ProviderRegistry
+from .domain.records import Verification
+from .domain.store import MemoryStore, memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
@@ -49,14 +54,33 @@ class MockCore:
         self.reset_revision = 0
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
-        self.store = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
+        self.store: MemoryStore[Verification] = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
+        self.discovery_store: MemoryStore[Discovery] = memory_store(settings.max_discoveries, freeze_gc=freeze_gc)
         self.scenarios = ScenarioRegistry(
             startup_scenarios if startup_scenarios is not None else load_startup_scenarios(settings)
         )
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
+        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.revisions
+            self.store,
+            self.scenarios,
+            self.scheduler,
+            self.events,
+            self.ids,
+            settings.latency,
+            self.providers,
+            self.revisions,
         )
+        self.discoveries = DiscoveryBackend(
+            self.discovery_store,
+            self.scenarios,
+            self.scheduler,
+            self.events,
+            self.ids,
+            settings.latency,
+            self.revisions,
+        )
+        self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
             DeliveryJournal(settings.journal_size, self.revisions),
@@ -89,10 +113,12 @@ class MockCore:
         """Back to the state right after start-up (tokens already issued stay valid)."""
         self.scheduler.clear()
         self.store.clear()
+        self.discovery_store.clear()
         self.journal.clear()
         self.clock.reset()
         self.ids.reseed()
         self.scenarios.reset()
+        self.providers.reset()
         self.webhooks.reset()
         self.reset_revision = self.revisions.next()
 

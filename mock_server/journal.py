@@ -52,8 +52,12 @@ class RequestRecord:
     error_param: str | None
     # The verification status a Get Verification answered with, for status coverage.
     verification_status: str | None = None
+    # The discovery status a Get Discovery answered with.
+    discovery_status: str | None = None
     client_id: str | None = None
     violation: Violation | None = None
+    # The network status a Get Network Status answered with.
+    network_status: str | None = None
 
     @property
     def conforms(self) -> bool:
@@ -71,6 +75,8 @@ class RequestRecord:
             "clientId": self.client_id,
             "errorParam": self.error_param,
             "verificationStatus": self.verification_status,
+            "discoveryStatus": self.discovery_status,
+            "networkStatus": self.network_status,
             "conforms": self.conforms,
             "violation": self.violation.to_api() if self.violation else None,
         }

@@ -37,9 +37,20 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * DAY + 25 * DAY
 MIN_WEBHOOK_KEY_BYTES = 24
 MAX_WEBHOOK_KEY_BYTES = 75
 
+# Coverages one discovery answers with: a roster search stops at this many matches, and a
+# scenario's `complete` outcome may list at most this many (Sohar's discovery returns its first
+# match; a payer roster with thousands of namesakes must not make a body of thousands).
+MAX_DISCOVERY_COVERAGES = 10
+
 # The years a scenario date may fall in when the file loads: Sohar's MM/DD/YYYY fields only
 # carry 19xx and 20xx (openapi/sohar.yaml's date pattern). A relative date (`today+N`) thus
 # moves less than two centuries, and with the clock at most a century off it stays a date
 # `datetime` holds: resolving a verification can never fail on it.
 MIN_SCENARIO_YEAR = 1900
 MAX_SCENARIO_YEAR = 2099
+
+# Providers created through Create Provider (or the admin API), per environment; those a
+# scenario file declares are bounded by the file. Past it Create Provider is a 409.
+MAX_PROVIDERS_PER_ENVIRONMENT = 10_000
+# A `providerGroupId` is an id (Sohar's example is a UUID), not a document.
+MAX_PROVIDER_GROUP_ID_LENGTH = 64

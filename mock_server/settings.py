@@ -54,6 +54,8 @@ class Settings:
     freeze_clock: bool = False
     # Past this many stored verifications the oldest finished ones are dropped (None: unbounded).
     max_verifications: int | None = None
+    # The same for discoveries (None: unbounded).
+    max_discoveries: int | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not by the CLI, so that `Settings(...)` and `RunningMock(...)` refuse a
@@ -70,6 +72,8 @@ class Settings:
             )
         if self.max_verifications is not None and not (_is_int(self.max_verifications) and self.max_verifications > 0):
             raise ConfigError(f"max verifications must be a positive integer, got {self.max_verifications!r}")
+        if self.max_discoveries is not None and not (_is_int(self.max_discoveries) and self.max_discoveries > 0):
+            raise ConfigError(f"max discoveries must be a positive integer, got {self.max_discoveries!r}")
         _check_webhook_urls(self.webhook_urls)
         _check_webhook_secret(self.webhook_secret)
 
@@ -160,6 +164,7 @@ CONFIG_KEYS = (
     "webhooks",
     "freezeClock",
     "maxVerifications",
+    "maxDiscoveries",
 )
 WEBHOOK_KEYS = ("urls", "secret")
 
@@ -309,6 +314,7 @@ class Flags:
     webhook_secret: str | None = None
     freeze_clock: bool = False
     max_verifications: int | None = None
+    max_discoveries: int | None = None
     no_validate: bool = False
     strict: bool = False
 
@@ -339,6 +345,9 @@ def resolve(flags: Flags | None = None, environ: Mapping[str, str] | None = None
         "freeze_clock": _first(flags.freeze_clock or None, env.flag("FREEZE_CLOCK"), config.get("freezeClock"), False),
         "max_verifications": _first(
             flags.max_verifications, env.number("MAX_VERIFICATIONS", int), config.get("maxVerifications")
+        ),
+        "max_discoveries": _first(
+            flags.max_discoveries, env.number("MAX_DISCOVERIES", int), config.get("maxDiscoveries")
         ),
         "webhook_secret": _first(
             flags.webhook_secret, env.get("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET

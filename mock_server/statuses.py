@@ -1,4 +1,5 @@
-"""Sohar's verification statuses and the statusReasons that go with them, in the spec's order.
+"""Sohar's verification statuses and the statusReasons that go with them, in the spec's order; a
+discovery's two statuses.
 
 The one list the lifecycle (domain/), scenario files (scenarios/) and the contract kit all read.
 It sits in the base layer because scenarios/ is below domain/ and may not import it; read from
@@ -33,3 +34,8 @@ STATUS_REASON_VALUES: tuple[str, ...] = (
     "CONTACT_PAYER_REQUIRED",
     "ACTIVE_PENDING_INVESTIGATION",
 )
+
+# A discovery's two statuses (Sohar's discovery.updated table): still searching, or done with
+# 0..n coverages found.
+DISCOVERY_COMPLETE = "complete"
+DISCOVERY_STATUSES: tuple[str, ...] = (PENDING, DISCOVERY_COMPLETE)

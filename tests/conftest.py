@@ -10,7 +10,7 @@ import yaml
 from conformance import responses_conform, validating_mock
 from openapi_schema_validator import OAS30Validator
 
-from contract_tests.receiver import Reply, WebhookReceiver
+from contract_tests.receiver import Received, Reply, WebhookReceiver
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
 from mock_server.testing import DOCUMENTED_MEMBER, RunningMock
 
@@ -37,6 +37,18 @@ def receiving(script: Iterable[Reply] = (), secret: str = DEFAULT_WEBHOOK_SECRET
     """The contract kit's receiver as these tests use it: the scripted answers first, then 200
     to every delivery signed with `secret` (the mock's default unless the test sets its own)."""
     return WebhookReceiver(secret, script=script, accepted_status=200)
+
+
+def received_about(receiver: WebhookReceiver, count: int, *subject_ids: str, timeout: float = 10.0) -> list[Received]:
+    """Once `count` deliveries about these verifications or discoveries have arrived: those, in
+    arrival order (whatever else the receiver got: events of a test's other requests)."""
+
+    def about(items: list[Received]) -> list[Received]:
+        return [item for item in items if item.subject_id in subject_ids]
+
+    if not receiver.wait_until(lambda items: len(about(items)) >= count, timeout):
+        raise AssertionError(f"expected {count} deliveries about {subject_ids}, got {len(about(receiver.received))}")
+    return about(receiver.received)
 
 
 def milliseconds(iso: str) -> int:

@@ -71,6 +71,8 @@ class Served:
             self.process.send_signal(sig)
         code = self.process.wait(timeout=15)
         self._reader.join(timeout=10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         return code
 
     def output(self) -> str:

@@ -358,9 +358,7 @@ def test_the_mock_follows_its_model(model_mock: RunningMock, receiver: Switchabl
                     assert got["state"] == want.state, (got, want)
                     assert [a["trigger"] for a in got["attempts"]] == want.attempts
                     if want.state == "pending":
-                        assert epoch(got["nextAttemptAt"]) == pytest.approx(
-                            self.base + want.due_ms / 1000, abs=0.002
-                        )
+                        assert epoch(got["nextAttemptAt"]) == pytest.approx(self.base + want.due_ms / 1000, abs=0.002)
                     else:
                         assert got["nextAttemptAt"] is None
             assert by_verification == {}, "messages the model does not know of"

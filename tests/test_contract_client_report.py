@@ -39,6 +39,10 @@ def scripted_client(mock: RunningMock) -> None:
     mock.http.get("/v2/verifications/does-not-exist", headers=headers)
     mock.http.get("/v1/payers")  # forgot the token
     mock.http.get("/v2/verification/x", headers=headers)  # a typo in the path
+    # Its intake form without a member id: discovery first, read back once.
+    discovery = {"patient": {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "NY"}}
+    found = mock.http.post("/v2/discovery", json=discovery, headers=headers).json()
+    mock.http.get(f"/v2/discovery/{found['discoveryId']}", headers=headers)
 
 
 def report(capsys: pytest.CaptureFixture[str], mock: RunningMock, *args: str) -> tuple[int, str, str]:
@@ -97,6 +101,9 @@ def test_require_all_statuses_fails_and_names_what_is_missing(
     for status in EXERCISED.values():
         assert "never seen" not in next(line for line in out.splitlines() if f" {status} " in f"{line} ")
     assert "param patient.dateOfBirth" in out and "param payerId" in out
+    discoveries = out.split("Discovery statuses (Get Discovery answers):\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[:2] for line in discoveries] == [["-", "pending"], ["✓", "complete"]]
+    assert "never seen" in discoveries[0] and discoveries[1].endswith("x1")
     assert "[schema/pattern]" in out and "[auth/security]" in out and "[route/path]" in out
     assert "Requests outside Sohar's operations (unknown path or method): 1" in out
     assert "Requests that broke the spec: 3" in out
@@ -120,6 +127,8 @@ def test_json_report(capsys: pytest.CaptureFixture[str], exercised: RunningMock)
     assert data["operations"]["getVerification"] == {"200": len(EXERCISED), "404": 1}
     assert len(data["violations"]) == 3
     assert data["operations"]["createWebhook"] == {}
+    assert data["operations"]["createDiscovery"] == {"201": 1} and data["operations"]["createDiscoveryV1"] == {}
+    assert data["discoveryStatuses"] == {"pending": 0, "complete": 1}
     assert {"statusCode": 400, "param": "patient.dateOfBirth", "count": 1} in data["errors"]
     assert data["missingErrors"] == []
 
@@ -155,3 +164,25 @@ def test_bad_arguments_and_an_unreachable_mock(capsys: pytest.CaptureFixture[str
     assert "unknown status complete.maybe" in capsys.readouterr().err
     code = main(["client-report", "--mock", f"http://127.0.0.1:{free_port()}"])
     assert code == 2 and "cannot read the journal" in capsys.readouterr().err
+
+
+def test_provider_and_network_status_calls_are_reported(capsys: pytest.CaptureFixture[str], mock: RunningMock) -> None:
+    headers = mock.headers()
+    provider = {"npi": "1234567893", "payerId": "60054", "state": "CA"}
+    assert mock.http.post("/v1/providers", json=provider, headers=headers).status_code == 200
+    mock.http.post("/v1/providers", json={**provider, "npi": "1234567890"}, headers=headers)  # check digit
+    eligible = mock.http.post("/v2/verifications", json=request_for(), headers=headers).json()["verificationId"]
+    mock.http.get(f"/v2/verifications/{eligible}/network-status", headers=headers)
+    mock.http.get(f"/v2/verifications/{eligible}/network-status", headers=headers)
+    code, out, _ = report(capsys, mock, "--json")
+    data: dict[str, Any] = json.loads(out)
+    assert code == 0
+    assert data["operations"]["createProvider"] == {"200": 1, "400": 1}
+    assert data["operations"]["getNetworkStatus"] == {"200": 2}
+    assert data["networkStatuses"] == {"inn": 2, "oon": 0, "pending": 0}
+    assert {"statusCode": 400, "param": "npi", "count": 1} in data["errors"]
+    _, text, _ = report(capsys, mock)
+    assert "✓ inn" in text and "x2" in text
+    oon_line = next(line for line in text.splitlines() if " oon " in f"{line} ")
+    assert "never seen" in oon_line and "62308" in oon_line
+    assert "param npi x1" in text

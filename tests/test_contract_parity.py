@@ -20,6 +20,15 @@ rules:
     match: {patient.memberId: "00000000", patient.lastName: {pattern: "(?i)^doe$"}}
     outcome: {status: complete.ineligible, statusReason: INACTIVE}
 """
+# Loaded before the defaults, so its rule comes first: DE discovers another member id.
+DISCOVERY_DRIFT = """\
+name: drifted-discovery
+discovery:
+  rules:
+    - name: de-drifted
+      match: {environment: sandbox, patient.state: DE}
+      outcome: {status: complete, coverages: [{payerId: "60054", memberId: "00000009"}]}
+"""
 CREDENTIALS = {"SOHAR_SANDBOX_CLIENT_ID": "sandbox-client-id", "SOHAR_SANDBOX_CLIENT_SECRET": "sandbox-client-secret"}
 
 
@@ -50,6 +59,15 @@ def drifted(receiver_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield mock
 
 
+@pytest.fixture(scope="module")
+def discovery_drifted(receiver_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
+    drift = tmp_path_factory.mktemp("discovery-drift") / "drift.yaml"
+    drift.write_text(DISCOVERY_DRIFT)
+    default = Path(__file__).resolve().parent.parent / "scenarios"
+    with RunningMock(Settings(scenario_paths=(drift, default), webhook_urls=(receiver_url,))) as mock:
+        yield mock
+
+
 @pytest.fixture(autouse=True)
 def sandbox_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in CREDENTIALS.items():
@@ -73,6 +91,25 @@ def test_two_identical_mocks_agree_including_webhooks(
     assert code == 0, out
     assert f"no differences in {len(parity.script())} steps" in out
     assert "201 -> complete.eligible" in out and "400 param=patient.dateOfBirth" in out
+    steps = {line.split("  ")[0]: line for line in out.splitlines()}
+    assert "201 -> complete" in steps["discovery: OH, nothing found"]
+    assert "400 param=patient.state" in steps["discovery: missing state"]
+    assert "400 param=lastName" in steps["discovery v1: empty lastName"]
+    assert "400 param=npi" in out
+    status_line = next(line for line in out.splitlines() if line.startswith("network status: documented member"))
+    assert status_line.split()[-3:] == ["200", "200", "same"]  # read back, not an unknown id's 404
+
+
+def test_a_drifted_discovery_value_is_reported(
+    capsys: pytest.CaptureFixture[str], reference: RunningMock, discovery_drifted: RunningMock, receiver_url: str
+) -> None:
+    code, out = run_parity(capsys, reference, discovery_drifted, "--receiver", receiver_url, "--webhook-wait", "10")
+    assert code == parity.EXIT_DIFFERENT
+    differences = [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    # The found member id is compared by value (and 00000009 is on no roster, so the payer's
+    # record of the patient is missing too); every other step, events included, agrees.
+    assert 'discovery: DE / then GET body.memberId: mock "00000001" | sandbox "00000009"' in differences, out
+    assert all(line.startswith("discovery: DE / then GET body.") for line in differences), out
 
 
 def test_a_drifted_sandbox_is_reported_field_by_field(

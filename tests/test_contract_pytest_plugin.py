@@ -58,6 +58,18 @@ def test_admin_forces_an_outcome(sohar_mock):
     assert len(sohar_mock.admin.deliveries(verificationId=verification_id)) == 2
 
 
+def test_a_plan_needing_a_provider_then_network_status(sohar_mock):
+    first = create(sohar_mock, "20000003")
+    assert sohar_mock.wait_for_webhook(first).status == "error.payer.npi"
+    provider_id = sohar_mock.create_provider("1234567893", "60054", "CA")
+    assert [p["providerId"] for p in sohar_mock.admin.providers(environment="sandbox")] == [provider_id]
+    second = create(sohar_mock, "20000003")
+    assert sohar_mock.wait_for_webhook(second).status == "complete.eligible"
+    assert sohar_mock.network_status(second)["status"] == "inn"
+    sohar_mock.admin.delete_provider(provider_id)
+    assert sohar_mock.admin.providers() == []
+
+
 def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
     verification_id = create(sohar_mock, "00000000")
     sohar_mock.wait_for_webhook(verification_id, status="complete.eligible")  # arrived: the failure lists it
@@ -67,6 +79,30 @@ def test_a_missing_webhook_fails_with_what_did_arrive(sohar_mock):
         assert "complete.eligible" in str(exc)
     else:
         raise AssertionError("wait_for_webhook should have failed")
+
+
+def discover(sohar_mock, state):
+    token = httpx.post(f"{sohar_mock.base_url}/oauth/token", json=sohar_mock.sandbox_credentials).json()
+    patient = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": state}
+    response = httpx.post(
+        f"{sohar_mock.base_url}/v2/discovery", json={"patient": patient},
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert response.status_code == 201
+    return response.json()["discoveryId"]
+
+
+def test_a_discovery_gets_its_signed_webhook(sohar_mock):
+    discovery_id = discover(sohar_mock, "NY")
+    create(sohar_mock, "00000000")  # a verification's event must not answer for the discovery
+    event = sohar_mock.wait_for_webhook(discovery_id=discovery_id)
+    assert (event.event, event.status, event.discovery_id) == ("sandbox.discovery.updated", "complete", discovery_id)
+    assert event.verified and event.verification_id is None
+    assert sohar_mock.admin.discovery(discovery_id)["coverages"] == [{"payerId": "62308", "memberId": "00000000"}]
+    sohar_mock.admin.force_discovery_status(discovery_id, "complete", [("60054", "00000001")])
+    sohar_mock.advance(0)
+    assert [m["discoveryId"] for m in sohar_mock.admin.deliveries(discoveryId=discovery_id)] == [discovery_id] * 2
+    assert sohar_mock.admin.discoveries()[0]["coverages"] == [{"payerId": "60054", "memberId": "00000001"}]
 """
 
 
@@ -104,7 +140,7 @@ def test_a_user_suite_needs_only_the_fixture(tmp_path: Path, where: str, request
     args = ("--sohar-mock-url", request.getfixturevalue("served_mock")) if where == "running" else ()
     result = run_pytest(tmp_path, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "4 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_ini_options_configure_the_mock(tmp_path: Path) -> None:

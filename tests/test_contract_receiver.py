@@ -3,6 +3,7 @@ scripted, else by whether the signature verifies."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import httpx
@@ -76,3 +77,16 @@ def test_waiting_for_more_deliveries_than_come_names_the_count() -> None:
         assert len(receiver.wait_for_count(1)) == 1
         with pytest.raises(AssertionError, match="expected 2 deliveries, got 1"):
             receiver.wait_for_count(2, timeout=0.2)
+
+
+def test_clear_forgets_a_delivery_already_on_its_way_in() -> None:
+    # A mock reset (or stopped) after writing a delivery: the bytes still reach the receiver,
+    # and must not be recorded after the clear meant to forget them.
+    with WebhookReceiver(DEFAULT_WEBHOOK_SECRET) as receiver:
+        host, port = receiver.url.split("//")[1].split("/")[0].split(":")
+        for _ in range(20):
+            with socket.create_connection((host, int(port))) as sender:
+                sender.sendall(b"POST /webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                receiver.clear()
+                receiver.quiesce()  # whatever arrived before this call is in the inbox now
+                assert receiver.received == []

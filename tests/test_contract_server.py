@@ -94,12 +94,43 @@ def test_the_suite_passes_against_the_mock_with_reports(target: RunningMock, tmp
     answered = {(r["operationId"], r["statusCode"]) for r in journal}
     # Payer ids were pointed at the directory, so creates got real 201s and the link to Get was walked.
     assert {("createVerification", 201), ("getVerification", 200)} <= answered
+    # Discovery too: both creates answered 201, and the link from discoveryId reached Get Discovery.
+    assert {("createDiscovery", 201), ("createDiscoveryV1", 201), ("getDiscovery", 200)} <= answered
+    # Provider creates got a real payer and a check digit that holds (network status: the test below).
+    assert ("createProvider", 200) in answered
     # The Sohar-aware check was exercised: requests without a token got Sohar's 403.
     assert any(r["violation"] and r["violation"]["rule"] == "security" and r["statusCode"] == 403 for r in journal)
     assert target.core.contract_violations == []
     assert not (ROOT / ".schemathesis").exists()
     # The run's auth provider and hooks are gone: nothing leaks into later schemathesis use in-process.
     assert not GLOBAL_AUTH_STORAGE.is_defined
+
+
+def test_the_stateful_phase_reads_network_status_through_its_link(target: RunningMock) -> None:
+    # In the whole suite the stateful phase runs a few scenarios over some 25 links and picks
+    # which to follow partly at random (schemathesis draws that coin outside the seed), so no one
+    # link is sure to be walked there. With these two paths the link is the only way forward.
+    target.reset()
+    paths = ("/v2/verifications", "/v2/verifications/{verificationId}/network-status")
+    result = sohar_contract(
+        "server",
+        "--max-examples", "8",
+        "--seed", "7",
+        *(argument for path in paths for argument in ("--include-path", path)),
+        env={
+            "SOHAR_BASE_URL": target.base_url,
+            "SOHAR_CLIENT_ID": "sandbox-client-id",
+            "SOHAR_CLIENT_SECRET": "sandbox-client-secret",
+        },
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "✅ Stateful" in output
+    journal = target.http.get("/__admin/requests").json()["requests"]
+    answered = {(r["operationId"], r["statusCode"]) for r in journal}
+    # A create got a real payer, and the link took its verificationId to Get Network Status.
+    assert {("createVerification", 201), ("getNetworkStatus", 200)} <= answered
+    assert target.core.contract_violations == []
 
 
 def test_a_server_answering_401_instead_of_403_fails(tmp_path: Path) -> None:
@@ -209,7 +240,16 @@ def test_stateful_runs_only_when_a_link_joins_selected_paths() -> None:
     both = ("/v2/verifications", "/v2/verifications/{verificationId}")
     assert phases(include_paths=both) == "examples,coverage,fuzzing,stateful"
     assert phases(include_paths=both, phases=("coverage",)) == "coverage"
-    assert phases(exclude_paths=("/v2/verifications/{verificationId}", "/v1/webhooks")) == "examples,coverage,fuzzing"
+    # Every link starts at a create: with those paths out, no link is left to walk.
+    creates = ("/v2/verifications", "/v2/discovery", "/v1/discovery", "/v1/webhooks", "/v1/providers")
+    assert phases(exclude_paths=creates) == "examples,coverage,fuzzing"
+    assert phases(include_paths=("/v1/providers", "/v1/providers/{providerId}")) == "examples,coverage,fuzzing,stateful"
+    status = ("/v2/verifications", "/v2/verifications/{verificationId}/network-status")
+    assert phases(include_paths=status) == "examples,coverage,fuzzing,stateful"
+    # Either create of a discovery links to Get Discovery.
+    assert (
+        phases(include_paths=("/v1/discovery", "/v2/discovery/{discoveryId}")) == "examples,coverage,fuzzing,stateful"
+    )
 
 
 def _case(body: Any, positive: bool | None, label: str = suite_hooks.CREATE_VERIFICATION) -> Any:
@@ -226,6 +266,9 @@ def test_only_positive_creates_are_pointed_at_real_payers() -> None:
     again = _case({"payerId": "zz"}, positive=True)
     suite_hooks.point_at_real_payer(again, payers)
     assert again.body["payerId"] == positive.body["payerId"]  # repeatable for a seed
+    discovery = _case({"patient": {}, "payerId": "zz"}, positive=True, label="POST /v2/discovery")
+    suite_hooks.point_at_real_payer(discovery, payers)
+    assert discovery.body["payerId"] == positive.body["payerId"]
     for untouched in (
         _case({"payerId": "zz"}, positive=False),
         _case({"payerId": 5}, positive=True),
@@ -234,6 +277,53 @@ def test_only_positive_creates_are_pointed_at_real_payers() -> None:
         before = dict(untouched.body)
         suite_hooks.point_at_real_payer(untouched, payers)
         assert untouched.body == before
+
+
+def test_positive_provider_creates_get_a_real_payer_and_a_check_digit_that_holds() -> None:
+    payers = ("60054",)
+    positive = _case({"payerId": "zz", "npi": "1234567890", "state": "CA"}, True, suite_hooks.CREATE_PROVIDER)
+    suite_hooks.point_at_real_payer(positive, payers)
+    assert positive.body == {"payerId": "60054", "npi": "1234567893", "state": "CA"}
+    for npi in ("123456789", "12345678ab", 1234567890):  # not ten digits: sent as generated
+        case = _case({"payerId": "zz", "npi": npi}, True, suite_hooks.CREATE_PROVIDER)
+        suite_hooks.point_at_real_payer(case, payers)
+        assert case.body["npi"] == npi
+    negative = _case({"payerId": "zz", "npi": "1234567890"}, False, suite_hooks.CREATE_PROVIDER)
+    suite_hooks.point_at_real_payer(negative, payers)
+    assert negative.body == {"payerId": "zz", "npi": "1234567890"}
+
+
+def rejecting_every_provider(app: Any) -> Any:
+    """A server that drifted: every NPI refused, valid ones included."""
+    body = b'{"error":"invalid_request_error","param":"npi"}'
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/providers":
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_a_server_refusing_valid_npis_fails() -> None:
+    # The npi exception is for NPIs that fail the check digit only: a valid one refused is a finding.
+    with RunningApp(rejecting_every_provider(build_app(Settings()))) as drifted:
+        result = sohar_contract(
+            "server",
+            "--base-url", drifted.url,
+            "--client-id", "sandbox-client-id",
+            "--client-secret", "sandbox-client-secret",
+            "--include-path", "/v1/providers",
+            "--phases", "examples,coverage",
+            "--max-examples", "5",
+            "--seed", "3",
+        )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-4000:]
+    assert "Valid data should have been accepted" in output
 
 
 class ManualClock:

@@ -51,6 +51,7 @@ def test_the_issue_s_case_list_is_covered() -> None:
     names = {case.name for case in consumer_check.build_cases(SECRET)}
     for status in consumer_check.STATUSES:
         assert f"valid {status}" in names
+    assert {"valid discovery pending", "valid discovery complete"} <= names
     assert {
         "bad signature",
         "wrong secret",
@@ -88,7 +89,13 @@ def test_event_names_follow_status_and_environment() -> None:
     assert consumer_check.event_name("error.payer", "production") == "verification.updated"
     production = consumer_check.build_cases(SECRET, "production")
     events = {json.loads(c.deliveries[0].body)["event"] for c in production if c.name.startswith("valid ")}
-    assert events == {"verification.updated", "verification.pending"}
+    assert events == {"verification.updated", "verification.pending", "discovery.updated"}
+    sandbox = consumer_check.build_cases(SECRET)
+    discovery = [json.loads(c.deliveries[0].body) for c in sandbox if c.name.startswith("valid discovery")]
+    assert [(p["event"], p["status"], list(p)) for p in discovery] == [
+        ("sandbox.discovery.updated", status, ["event", "discoveryId", "status", "id"])
+        for status in consumer_check.DISCOVERY_STATUSES
+    ]
 
 
 def test_the_example_consumer_passes_every_case(capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,6 +114,8 @@ def test_the_example_consumer_passes_every_case(capsys: pytest.CaptureFixture[st
     assert "sandbox.verification.archived" not in {event["event"] for event in processed}
     statuses = {event["status"] for event in processed}
     assert set(consumer_check.STATUSES) <= statuses
+    discoveries = [event for event in processed if event["event"] == "sandbox.discovery.updated"]
+    assert sorted(event["status"] for event in discoveries) == ["complete", "pending"]
 
 
 def test_the_naive_consumer_fails_every_forgery(capsys: pytest.CaptureFixture[str]) -> None:

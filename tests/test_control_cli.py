@@ -256,8 +256,12 @@ class Listening:
         self.lines: list[str] = []
         self.errors: list[str] = []
         self._arrived = threading.Condition()
-        for stream, into in ((self.process.stdout, self.lines), (self.process.stderr, self.errors)):
-            threading.Thread(target=self._read, args=(stream, into), daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream, into), daemon=True)
+            for stream, into in ((self.process.stdout, self.lines), (self.process.stderr, self.errors))
+        ]
+        for reader in self._readers:
+            reader.start()
 
     def _read(self, stream: Any, into: list[str]) -> None:
         for text in stream:
@@ -273,7 +277,14 @@ class Listening:
 
     def interrupt(self, sig: int = signal.SIGINT) -> int:
         self.process.send_signal(sig)
-        return self.process.wait(timeout=15)
+        code = self.process.wait(timeout=15)
+        # Every line read before the pipes are closed: no unclosed-file ResourceWarning.
+        for reader in self._readers:
+            reader.join(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            assert stream is not None
+            stream.close()
+        return code
 
 
 def test_listen_prints_each_attempt_and_stops_on_ctrl_c(hooked: tuple[RunningMock, WebhookReceiver]) -> None:

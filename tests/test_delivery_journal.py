@@ -26,7 +26,8 @@ def message(number: int) -> ExaminedMessage:
         endpoint_id="ep_config_1",
         url="http://127.0.0.1:9/webhooks",
         event="sandbox.verification.updated",
-        verification_id=f"v{number}",
+        subject="verification",
+        subject_id=f"v{number}",
         body=b"{}",
         created=float(number),
     )

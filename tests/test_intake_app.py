@@ -30,7 +30,7 @@ from mock_server.testing import RunningMock, free_port
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = ROOT / "examples" / "intake_app"
 JOHN_DOE = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "CA", "payerId": "60054"}
-UNSETTLED = ("submitted", "waiting")
+UNSETTLED = ("submitted", "waiting", "discovering")
 
 
 @dataclass
@@ -56,13 +56,14 @@ def start_app(mock_url: str, port: int) -> subprocess.Popen[str]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the intake app exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"the intake app exited: {process.communicate()[0]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
+    process.communicate(timeout=10)
     raise RuntimeError("the intake app did not start")
 
 
@@ -78,7 +79,7 @@ def flow() -> Iterator[Flow]:
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-                process.wait(timeout=10)
+            process.communicate(timeout=10)
 
 
 def submit(flow: Flow, member_id: str, **patient: str) -> str:
@@ -241,7 +242,10 @@ def test_a_delivery_for_a_verification_sohar_does_not_know_asks_for_a_retry(flow
 def test_missing_fields_are_named_before_anything_is_sent(flow: Flow) -> None:
     response = flow.app.post("/patients", json={"firstName": "John", "lastName": " "})
     assert response.status_code == 400
-    assert response.json()["fields"] == ["lastName", "dateOfBirth", "state", "payerId", "memberId"]
+    # Payer and member id are optional (without them the app runs discovery first), not the rest.
+    assert response.json()["fields"] == ["lastName", "dateOfBirth", "state"]
+    member_without_payer = flow.app.post("/patients", json={**JOHN_DOE, "payerId": "", "memberId": "00000000"})
+    assert (member_without_payer.status_code, member_without_payer.json()["fields"]) == (400, ["payerId"])
 
 
 def test_sohar_rejections_are_passed_on_with_the_offending_field(flow: Flow) -> None:
@@ -284,6 +288,81 @@ def test_the_demo_script_routes_every_sample_patient(flow: Flow) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("ok   memberId") == 5
+    assert (
+        "ok   discovery first (CA): found 60054/00000000, complete.eligible -> schedule-consultation" in result.stdout
+    )
+
+
+# -- discovery first, when the form has no member id ------------------------------------------------
+
+
+def discover_first(flow: Flow, **patient: str) -> dict[str, Any]:
+    body = {k: v for k, v in JOHN_DOE.items() if k != "payerId"} | patient
+    response = flow.app.post("/patients", json=body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["route"] == "discovering" and created["verification_id"] is None
+    assert response.headers["location"] == f"/patients/{created['discovery_id']}"
+    return settled(flow, created["discovery_id"])
+
+
+@pytest.mark.parametrize(
+    ("state", "found", "status", "route"),
+    [
+        ("CA", ("60054", "00000000"), "complete.eligible", "schedule-consultation"),
+        ("DE", ("60054", "00000001"), "complete.ineligible", "request-alternative-insurance"),
+        ("GA", ("60054", "10000001"), "error.member.dob", "review-intake-data"),
+        ("KY", ("OSCAR", "00000000"), "complete.eligible", "schedule-consultation"),
+    ],
+)
+def test_without_a_member_id_discovery_runs_first_then_the_verification(
+    flow: Flow, state: str, found: tuple[str, str], status: str, route: str
+) -> None:
+    record = discover_first(flow, state=state)
+    assert (record["discovery"]["payerId"], record["discovery"]["memberId"]) == found
+    assert (record["patient"]["payerId"], record["patient"]["memberId"]) == found
+    assert (record["status"], record["route"]) == (status, route)
+    # Both steps: the discovery's event, then the verification's, each read back from Sohar.
+    assert record["verification"]["verificationId"] == record["verification_id"]
+    discovery_events = flow.mock.http.get(
+        "/__admin/webhooks/deliveries", params={"discoveryId": record["discovery_id"]}
+    ).json()["deliveries"]
+    assert [(d["event"], d["state"]) for d in discovery_events] == [("sandbox.discovery.updated", "delivered")]
+    assert [d["event"] for d in deliveries(flow, record["verification_id"])] == ["sandbox.verification.updated"]
+    # The same patient under either id, listed once.
+    assert flow.app.get(f"/patients/{record['verification_id']}").json() == record
+    listed = [p for p in flow.app.get("/patients").json() if p["discovery_id"] == record["discovery_id"]]
+    assert listed == [record]
+
+
+def test_no_coverage_found_is_its_own_route_and_no_verification_is_made(flow: Flow) -> None:
+    record = discover_first(flow, state="OH")
+    assert (record["route"], record["verification_id"], record["discovery"]["payerId"]) == (
+        "no-coverage-found",
+        None,
+        None,
+    )
+    page = flow.app.get("/").text
+    assert f'id="{record["discovery_id"]}"' in page and "no coverage found" in page
+
+
+def test_a_replayed_discovery_delivery_makes_no_second_verification(flow: Flow) -> None:
+    record = discover_first(flow, state="NY")
+    (message,) = flow.mock.http.get(
+        "/__admin/webhooks/deliveries", params={"discoveryId": record["discovery_id"]}
+    ).json()["deliveries"]
+    replayed = flow.mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay")
+    assert replayed.json()["attempts"][-1]["statusCode"] == 200
+    verifications = flow.mock.http.get("/__admin/verifications").json()["verifications"]
+    assert [v["verificationId"] for v in verifications if v["memberId"] == "00000000" and v["payerId"] == "62308"] == [
+        record["verification_id"]
+    ]
+
+
+def test_a_discovery_sohar_refuses_is_passed_on_with_the_field(flow: Flow) -> None:
+    response = flow.app.post("/patients", json={**JOHN_DOE, "payerId": "", "memberId": "", "state": "Texas"})
+    assert response.status_code == 400
+    assert response.json()["sohar"]["body"] == {"error": "invalid_request_error", "param": "patient.state"}
 
 
 # -- docker-compose.yml wires the same pieces by service name -----------------------------------

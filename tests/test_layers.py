@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
         "listening",
         "stopping",
         "statuses",
+        "npi",
         "revisions",
     },
     {"clock"},

@@ -76,7 +76,7 @@ def tutorial(node_modules: Path) -> Iterator[tuple[RunningMock, subprocess.Popen
             yield mock, process
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.communicate(timeout=10)
 
 
 @pytest.mark.parametrize("member_id", ["00000000", "10000001", "30000000"])

@@ -199,6 +199,7 @@ def test_check_command_accepts_the_defaults_and_rejects_a_bad_file(tmp_path: Pat
     ok = subprocess.run([sys.executable, "-m", "mock_server", "check"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "default.yaml" in ok.stdout
+    assert ok.stdout.rstrip().endswith(", 10 discovery rules")  # Sohar's ten sandbox values
     bad = tmp_path / "broken.yaml"
     bad.write_text(MINIMAL.replace('"M1"', "12345"))
     result = subprocess.run(

@@ -17,6 +17,7 @@ from conformance import validating_mock
 from hypothesis import HealthCheck
 
 from contract_tests.checks import REPLACED_CHECKS, SOHAR_CHECKS
+from contract_tests.suite_hooks import CREATE_PROVIDER, REFERENCING_PAYERS, valid_npi_for
 from mock_server.resources import sohar_spec_path
 from mock_server.testing import RunningMock
 
@@ -97,10 +98,14 @@ def sohar_workflow(mock: RunningMock, schema: Any, payer_ids: list[str] | None =
         def before_call(self, case: Any) -> None:
             # A payerId is a reference into the payer directory, which random strings almost never
             # hit; point creates at real payers so the create -> get link is walked, not just 400s.
+            # Likewise an NPI's check digit, which no schema can say.
             body = case.body
-            creates = case.operation.label == "POST /v2/verifications"
+            creates = case.operation.label in REFERENCING_PAYERS
             if payer_ids and creates and isinstance(body, dict) and isinstance(body.get("payerId"), str):
                 body["payerId"] = payer_ids[len(body["payerId"]) % len(payer_ids)]
+            npi = body.get("npi") if isinstance(body, dict) else None
+            if case.operation.label == CREATE_PROVIDER and isinstance(npi, str) and len(npi) == 10 and npi.isdigit():
+                body["npi"] = valid_npi_for(npi)
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             case.validate_response(
@@ -131,3 +136,30 @@ def test_create_then_get_through_openapi_links(live: RunningMock) -> None:
     workflow.run(settings=STATEFUL)
     # The links were followed: a verification created in the run was read back.
     assert {("POST /v2/verifications", 201), ("GET /v2/verifications/{verificationId}", 200)} <= workflow.answered
+
+
+def test_discover_then_get_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
+    workflow = sohar_workflow(live, sohar_schema(live).include(tag="Discovery"), payer_ids)
+    workflow.run(settings=STATEFUL)
+    # Both creates link to Get Discovery; a discovery created in the run was read back.
+    assert ("GET /v2/discovery/{discoveryId}", 200) in workflow.answered
+    assert {("POST /v2/discovery", 201), ("POST /v1/discovery", 201)} & workflow.answered
+
+
+def test_create_provider_then_get_and_delete_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
+    workflow = sohar_workflow(live, sohar_schema(live).include(tag="Providers"), payer_ids)
+    workflow.run(settings=STATEFUL)
+    assert {("POST /v1/providers", 200), ("GET /v1/providers/{providerId}", 200)} <= workflow.answered
+    assert ("DELETE /v1/providers/{providerId}", 200) in workflow.answered
+
+
+def test_create_verification_then_network_status_through_openapi_links(live: RunningMock) -> None:
+    payer_ids = sorted(p["payerId"] for p in live.http.get("/v1/payers", headers=live.headers()).json())
+    selected = sohar_schema(live).include(operation_id=["createVerification", "getNetworkStatus"])
+    workflow = sohar_workflow(live, selected, payer_ids)
+    workflow.run(settings=STATEFUL)
+    assert {("POST /v2/verifications", 201), ("GET /v2/verifications/{verificationId}/network-status", 200)} <= (
+        workflow.answered
+    )

@@ -42,8 +42,11 @@ def test_the_two_seed_quirks_are_fixed() -> None:
 
 
 def test_inferred_parts_are_marked() -> None:
-    for path in ("/v1/payers", "/v1/payers/{payerId}"):
+    for path in ("/v1/payers", "/v1/payers/{payerId}", "/v2/discovery/{discoveryId}"):
         assert SPEC["paths"][path]["get"]["x-sohar-inferred"]
+    schemas = SPEC["components"]["schemas"]
+    for name in ("DiscoveryRequest", "DiscoveryRequestV1", "FullDiscoveryResponse"):
+        assert schemas[name]["x-sohar-inferred"], name
 
 
 def test_mock_serves_its_specs(mock: RunningMock) -> None:

@@ -10,7 +10,7 @@ from conftest import ADMIN_SPEC, SPEC
 
 from contract_tests import consumer_check
 from mock_server import statuses
-from mock_server.domain import lifecycle
+from mock_server.domain import discovery_lifecycle, lifecycle
 from mock_server.scenarios import ScenarioError, load_text
 
 SCHEMAS = SPEC["components"]["schemas"]
@@ -76,3 +76,30 @@ def test_the_scenario_loader_accepts_exactly_the_vocabularys_pairs(status: str) 
         else:
             expected = known and reason in statuses.STATUS_REASONS.get(status, ())
         assert _loads(status, reason) is expected, (status, reason)
+
+
+def test_the_discovery_statuses_are_the_vocabularys_everywhere() -> None:
+    expected = list(statuses.DISCOVERY_STATUSES)
+    assert SCHEMAS["FullDiscoveryResponse"]["properties"]["status"]["enum"] == expected
+    assert SCHEMAS["DiscoveryWebhookPayload"]["properties"]["status"]["enum"] == expected
+    admin = ADMIN_SPEC["components"]["schemas"]["DiscoverySummary"]["properties"]["status"]["enum"]
+    assert admin == expected
+    operation = ADMIN_SPEC["paths"]["/__admin/discoveries/{discoveryId}/status"]["post"]
+    choices = operation["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert sorted(s for choice in choices for s in choice["properties"]["status"]["enum"]) == sorted(expected)
+    assert set(statuses.DISCOVERY_STATUSES) == discovery_lifecycle.STATUSES
+    assert set(discovery_lifecycle.TRANSITIONS) == {discovery_lifecycle.PROCESSING, *statuses.DISCOVERY_STATUSES}
+    assert consumer_check.DISCOVERY_STATUSES == statuses.DISCOVERY_STATUSES
+
+
+@pytest.mark.parametrize("status", [*statuses.DISCOVERY_STATUSES, "roster", "found"])
+def test_the_scenario_loader_accepts_exactly_the_discovery_statuses_and_roster(status: str) -> None:
+    coverages = ", coverages: []" if status == statuses.DISCOVERY_COMPLETE else ""
+    text = f"discovery:\n  rules:\n    - match: {{patient.state: CA}}\n      outcome: {{status: {status}{coverages}}}\n"
+    try:
+        load_text(text, "s.yaml")
+    except ScenarioError:
+        loaded = False
+    else:
+        loaded = True
+    assert loaded is (status in (*statuses.DISCOVERY_STATUSES, "roster"))

@@ -15,6 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from mock_server.domain.events import DISCOVERY, VERIFICATION
 from mock_server.webhooks.messages import (
     ABORTED,
     DELIVERED,
@@ -35,13 +36,17 @@ def message(
     url: str = "http://127.0.0.1:9/hooks",
     event: str = "sandbox.verification.updated",
     verification_id: str | None = None,
+    discovery_id: str | None = None,
 ) -> Message:
+    """A verification's message, or a discovery's when `discovery_id` is given."""
+    subject, subject_id = (DISCOVERY, discovery_id) if discovery_id else (VERIFICATION, verification_id or f"v{number}")
     return Message(
         message_id=f"msg_{number}",
         endpoint_id=endpoint_id,
         url=url,
         event=event,
-        verification_id=verification_id or f"v{number}",
+        subject=subject,
+        subject_id=subject_id,
         body=b"{}",
         created=float(number),
     )
@@ -189,3 +194,13 @@ def test_select_matches_every_given_filter() -> None:
     assert journal.select(verification_id="v1", endpoint="ep_a", state=PENDING) == [first]
     assert journal.select(verification_id="v1", event="verification.pending") == []
     assert journal.select(endpoint="ep_") == []  # whole ids and URLs, not prefixes
+
+
+def test_a_discovery_id_is_no_verification_id() -> None:
+    journal = DeliveryJournal(100)
+    verification = message(1, verification_id="same-id")
+    discovery = message(2, event="sandbox.discovery.updated", discovery_id="same-id")
+    for m in (verification, discovery):
+        journal.add(m)
+    assert journal.select(verification_id="same-id") == [verification]
+    assert journal.select(discovery_id="same-id") == [discovery]

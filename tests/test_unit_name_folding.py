@@ -1,4 +1,4 @@
-"""Name folding (`mock_server/scenarios/resolver.fold_name`), in process.
+"""Name folding (`mock_server/scenarios/names.fold_name`), in process.
 
 The roster compares a request's names with a member's after folding, so `"  JOHN "` and
 `"doe."` still match: case, whitespace, punctuation and accents do not make a different name,

@@ -25,7 +25,7 @@ import pytest
 from unit_domain import PRODUCTION, SANDBOX, Domain, domain
 
 from mock_server.domain.auth import Principal
-from mock_server.domain.events import VerificationEvent
+from mock_server.domain.events import VERIFICATION, Event
 from mock_server.errors import Conflict, NotFound
 from mock_server.ids import IdSource
 from mock_server.webhooks import RETRY_SCHEDULE, DeliveryJournal, EndpointRegistry, Message, WebhookDispatcher
@@ -218,7 +218,7 @@ def test_replay_refuses_what_it_cannot_send() -> None:
             await wired.dispatcher.replay("msg_unknown")
         # An event straight to the dispatcher: its message's first attempt is due, not made yet.
         wired.dispatcher.on_event(
-            VerificationEvent("sandbox.verification.updated", "v1", None, "complete.eligible", "sandbox", 0.0)
+            Event("sandbox.verification.updated", VERIFICATION, "v1", None, "complete.eligible", "sandbox", 0.0)
         )
         [message] = wired.messages()
         assert message.timer is not None and message.timer.due == wired.unit.clock.now()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from unit_domain import PRODUCTION, SANDBOX, TODAY, Domain, domain
 
 from mock_server.domain.auth import Principal
-from mock_server.domain.events import EVENT_TYPES
+from mock_server.domain.events import VERIFICATION_EVENT_TYPES
 from mock_server.domain.lifecycle import FINAL, PENDING, PROCESSING, STATUS_REASONS, STATUSES, TRANSITIONS
 from mock_server.domain.records import Verification
 from mock_server.errors import Conflict, InvalidRequest, NotFound
@@ -92,7 +92,7 @@ def test_every_trigger_reaches_its_status_and_fires_its_event(
 def test_the_triggers_reach_every_status() -> None:
     assert {status for _, status, _, _ in TRIGGERS} == set(STATUSES)
     assert {event for status in STATUSES for p in ENVIRONMENTS for event in [expected_event(status, p)]} == set(
-        EVENT_TYPES
+        VERIFICATION_EVENT_TYPES
     )
 
 

@@ -23,25 +23,21 @@ from mock_server.webhooks import RETRY_SCHEDULE
 FORBIDDEN = {"error": "invalid_request_error"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def hook_receiver() -> Iterator[WebhookReceiver]:
     with receiving() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def hooked_live(hook_receiver: WebhookReceiver) -> Iterator[RunningMock]:
-    """A mock whose start-up configuration subscribes the receiver to every event."""
+@pytest.fixture
+def hooked(hook_receiver: WebhookReceiver) -> Iterator[RunningMock]:
+    """A mock whose start-up configuration subscribes the receiver to every event.
+
+    Both are new for each test: a delivery a previous test's mock had already put on the wire
+    cannot land in this test's receiver (a shared receiver, cleared between tests, could still
+    get one after the clear)."""
     with validating_mock(webhook_urls=(hook_receiver.url,), freeze_clock=True) as running:
         yield running
-
-
-@pytest.fixture
-def hooked(hooked_live: RunningMock, hook_receiver: WebhookReceiver) -> RunningMock:
-    hooked_live.reset()
-    hook_receiver.clear()
-    hook_receiver.script.clear()
-    return hooked_live
 
 
 def create(mock: RunningMock, member_id: str = "00000000", environment: str = "sandbox", **extra: Any) -> str:

@@ -16,7 +16,7 @@ from functools import cache
 
 from mock_server.clock import Clock, Scheduler
 from mock_server.domain.auth import Principal
-from mock_server.domain.events import EventBus, VerificationEvent
+from mock_server.domain.events import Event, EventBus
 from mock_server.domain.records import Verification, VerificationRequest
 from mock_server.domain.store import MemoryStore
 from mock_server.domain.verifications import VerificationBackend
@@ -56,11 +56,11 @@ def scenario(text: str, source: str = "unit.yaml") -> ScenarioFile:
 class Domain:
     clock: Clock
     scheduler: Scheduler
-    store: MemoryStore
+    store: MemoryStore[Verification]
     registry: ScenarioRegistry
     backend: VerificationBackend
     bus: EventBus
-    events: list[VerificationEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def create(
         self,
@@ -97,7 +97,7 @@ def domain(
 ) -> Domain:
     clock = Clock(FrozenInstant(), frozen=True)
     scheduler = Scheduler(clock)
-    store = MemoryStore()
+    store: MemoryStore[Verification] = MemoryStore()
     registry = ScenarioRegistry(startup if startup is not None else (default_scenarios(),))
     for file in runtime:
         registry.add(file)

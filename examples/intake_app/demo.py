@@ -1,4 +1,5 @@
-"""Walk one patient per route of Sohar's tutorial through the intake app and print the outcome.
+"""Walk one patient per route of Sohar's tutorial through the intake app and print the outcome,
+plus one patient without a member id, whom the app runs through discovery first.
 
     INTAKE_URL=http://127.0.0.1:3000 python examples/intake_app/demo.py
 
@@ -22,7 +23,10 @@ EXPECTED = {
     "20000000": "manual-workflow",  # error.payer
     "30000000": "schedule-consultation",  # pending first; eligible once the payer recovers (5 s)
 }
-UNSETTLED = ("submitted", "waiting")
+# No member id or payer: discovery in CA finds 60054 / 00000000 (Sohar's sandbox values), eligible.
+DISCOVERY_FIRST = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "CA"}
+DISCOVERY_EXPECTED = "schedule-consultation"
+UNSETTLED = ("submitted", "waiting", "discovering")
 
 
 def wait_until_up(http: httpx.Client, timeout: float) -> None:
@@ -49,6 +53,9 @@ def main() -> int:
             response = http.post("/patients", json={**JOHN_DOE, "memberId": member_id})
             response.raise_for_status()
             created[member_id] = response.json()["verification_id"]
+        response = http.post("/patients", json=DISCOVERY_FIRST)
+        response.raise_for_status()
+        created["discovery"] = response.json()["discovery_id"]
         deadline = time.monotonic() + timeout
         results = {m: http.get(f"/patients/{v}").json() for m, v in created.items()}
         while any(r["route"] in UNSETTLED for r in results.values()) and time.monotonic() < deadline:
@@ -61,6 +68,15 @@ def main() -> int:
         failures += not ok
         mark = "ok  " if ok else "FAIL"
         print(f"{mark} memberId {member_id}: {result['status'] or '-':<20} -> {result['route']} (expected {expected})")
+    result = results["discovery"]
+    found = result["discovery"] or {}
+    ok = result["route"] == DISCOVERY_EXPECTED
+    failures += not ok
+    print(
+        f"{'ok  ' if ok else 'FAIL'} discovery first ({DISCOVERY_FIRST['state']}): found"
+        f" {found.get('payerId')}/{found.get('memberId')}, {result['status'] or '-'} -> {result['route']}"
+        f" (expected {DISCOVERY_EXPECTED})"
+    )
     return 1 if failures else 0
 
 

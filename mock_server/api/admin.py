@@ -15,12 +15,16 @@ from starlette.routing import Route
 from .. import __version__
 from ..clock import AdvanceInterrupted, ClockRangeError
 from ..core import MockCore
+from ..domain import discovery_lifecycle
 from ..domain.auth import ENVIRONMENTS
+from ..domain.discovery_records import Discovery
+from ..domain.discovery_render import discovery_body
 from ..domain.lifecycle import public_status
+from ..domain.records import Verification
 from ..domain.render import iso_millis, verification_body
 from ..errors import Conflict, InvalidRequest, NotFound, SoharError
 from ..journal import RequestJournal
-from ..limits import DAY, MAX_DURATION_SECONDS, MAX_QUERY_NUMBER_DIGITS
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS, MAX_QUERY_NUMBER_DIGITS
 from ..scenarios import ScenarioError, load_text
 from ..webhooks.messages import STATES as MESSAGE_STATES
 from .json_input import parse_json
@@ -119,17 +123,36 @@ def verification_summary(core: MockCore, verification: Any) -> dict[str, Any]:
     }
 
 
-def timeline(verification: Any) -> list[dict[str, Any]]:
-    """Its changes of status on the mock clock, from creation on."""
-    created = {"at": iso_millis(verification.created), "status": "pending", "statusReason": None, "cause": "created"}
-    return [created] + [
-        {
-            "at": iso_millis(step.at),
-            "status": step.status,
-            "statusReason": step.status_reason,
-            "cause": "forced" if step.forced else "scheduled",
-        }
-        for step in verification.steps()
+def discovery_summary(discovery: Discovery) -> dict[str, Any]:
+    found = discovery.resolution.coverages if discovery.resolution is not None else ()
+    return {
+        "discoveryId": discovery.discovery_id,
+        "id": discovery.request.id,
+        "environment": discovery.environment,
+        "status": discovery_lifecycle.public_status(discovery.status),
+        "created": iso_millis(discovery.created),
+        "updated": iso_millis(discovery.updated),
+        "state": discovery.request.state,
+        "coverages": [{"payerId": c.payer.payer_id, "memberId": c.member_id} for c in found],
+        "rule": discovery.rule,
+        "nextTransitionAt": iso_millis(discovery.timer.due) if discovery.timer else None,
+        "revision": discovery.revision,
+    }
+
+
+def timeline(record: Verification | Discovery) -> list[dict[str, Any]]:
+    """Its changes of status on the mock clock, from creation on; a verification's name their statusReason."""
+    reasons = isinstance(record, Verification)
+
+    def entry(at: float, status: str, status_reason: str | None, cause: str) -> dict[str, Any]:
+        item: dict[str, Any] = {"at": iso_millis(at), "status": status, "cause": cause}
+        if reasons:
+            item["statusReason"] = status_reason
+        return item
+
+    return [entry(record.created, "pending", None, "created")] + [
+        entry(step.at, step.status, step.status_reason, "forced" if step.forced else "scheduled")
+        for step in record.steps()
     ]
 
 
@@ -153,6 +176,8 @@ async def health(core: MockCore, request: Request) -> Response:
             "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
             "verifications": len(core.store),
             "maxVerifications": core.settings.max_verifications,
+            "discoveries": len(core.discovery_store),
+            "maxDiscoveries": core.settings.max_discoveries,
             "clock": clock_state(core),
             "contractViolations": len(core.contract_violations),
             **changes(core),
@@ -217,6 +242,67 @@ async def get_verification(core: MockCore, request: Request) -> Response:
     )
 
 
+async def list_discoveries(core: MockCore, request: Request) -> Response:
+    core.scheduler.run_due()
+    query = request.query_params
+    status = query.get("status")
+    if status is not None and status not in discovery_lifecycle.STATUSES:
+        # A typo would otherwise list nothing, silently.
+        raise InvalidRequest("status", "status must be pending or complete")
+    environment = environment_filter(query)
+    since = since_param(query)
+    limit = count_param(query, "limit", "a whole number from 1", minimum=1)
+    found = [
+        d
+        for d in core.discovery_store
+        if (status is None or discovery_lifecycle.public_status(d.status) == status)
+        and (environment is None or d.environment == environment)
+        and (since is None or d.revision > since)
+    ]
+    items = [discovery_summary(d) for d in (found[-limit:] if limit else found)]
+    return SoharJSONResponse({"discoveries": items, "count": len(items), **changes(core)})
+
+
+async def get_discovery(core: MockCore, request: Request) -> Response:
+    core.scheduler.run_due()
+    discovery = core.discoveries.find(request.path_params["discoveryId"])
+    return SoharJSONResponse(
+        {**discovery_summary(discovery), "timeline": timeline(discovery), "body": discovery_body(discovery)}
+    )
+
+
+def _coverage_pairs(raw: object) -> list[tuple[str, str]] | None:
+    """`coverages: [{payerId, memberId}, ...]` of a forced `complete`, or None when not given."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise InvalidRequest("coverages", "coverages must be a list of {payerId, memberId}")
+    if len(raw) > MAX_DISCOVERY_COVERAGES:
+        raise InvalidRequest("coverages", f"coverages may list at most {MAX_DISCOVERY_COVERAGES}")
+    pairs = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"coverages.{index}", "each coverage is an object {payerId, memberId}")
+        for field in ("payerId", "memberId"):
+            if not isinstance(item.get(field), str) or not item[field]:
+                raise InvalidRequest(f"coverages.{index}.{field}", f"{field} must be a non-empty string")
+        pairs.append((item["payerId"], item["memberId"]))
+    return pairs
+
+
+async def force_discovery_status(core: MockCore, request: Request) -> Response:
+    body = await _json_object(core, request)
+    status = body.get("status")
+    if not isinstance(status, str) or status not in discovery_lifecycle.STATUSES:
+        raise InvalidRequest("status", "status must be pending or complete")
+    coverages = _coverage_pairs(body.get("coverages"))
+    if coverages is not None and status != discovery_lifecycle.COMPLETE:
+        raise InvalidRequest("coverages", "only a complete discovery has coverages")
+    core.scheduler.run_due()
+    discovery = core.discoveries.force_status(request.path_params["discoveryId"], status, coverages)
+    return SoharJSONResponse({**discovery_summary(discovery), "body": discovery_body(discovery)})
+
+
 def scenario_upload() -> AdminHandler:
     """`POST /__admin/scenarios`, one load at a time."""
     # Loads run in a worker thread: 9 000 members take about 0.4 s to parse and check,
@@ -250,6 +336,9 @@ async def list_scenarios(core: MockCore, request: Request) -> Response:
             "files": [{**f.summary(), "loadedAt": "startup"} for f in core.scenarios.startup]
             + [{**f.summary(), "loadedAt": "runtime"} for f in core.scenarios.runtime],
             "rules": [{"name": r.name, "source": r.source, "status": r.outcome.status} for r in current.rules],
+            "discoveryRules": [
+                {"name": r.name, "source": r.source, "status": r.outcome.status} for r in current.discovery_rules
+            ],
             "payers": sorted(current.payers),
             "members": len(current.members),
         }
@@ -280,6 +369,7 @@ async def list_deliveries(core: MockCore, request: Request) -> Response:
         raise InvalidRequest("state", f"state must be one of {', '.join(MESSAGE_STATES)}")
     messages = core.webhooks.journal.select(
         verification_id=query.get("verificationId"),
+        discovery_id=query.get("discoveryId"),
         event=query.get("event"),
         endpoint=query.get("endpointId") or query.get("endpoint"),
         state=state,
@@ -335,6 +425,9 @@ def routes(core: MockCore) -> list[Route]:
         ("/verifications", "GET", list_verifications),
         ("/verifications/{verificationId}", "GET", get_verification),
         ("/verifications/{verificationId}/status", "POST", force_status),
+        ("/discoveries", "GET", list_discoveries),
+        ("/discoveries/{discoveryId}", "GET", get_discovery),
+        ("/discoveries/{discoveryId}/status", "POST", force_discovery_status),
         ("/scenarios", "POST", scenario_upload()),
         ("/scenarios", "GET", list_scenarios),
         ("/requests", "GET", list_requests),

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from ..contract import SchemaViolation
 from ..core import MockCore
@@ -37,8 +38,10 @@ class Call:
 class Result:
     status_code: int
     body: Any
-    # For the journal: the verification status an answer carried.
+    # For the journal: the verification or discovery status an answer carried.
     verification_status: str | None = None
+    discovery_status: str | None = None
+    network_status: str | None = None
 
 
 class Stage(Enum):
@@ -71,7 +74,6 @@ def violation_for(stage: Stage, error: Exception, operation_id: str, had_authori
     if isinstance(error, InvalidRequest) and stage is Stage.BODY:
         return violation("body", "json", error.param, "the body is not valid JSON")
     return None
-
 
 
 Handler = Callable[[MockCore, Call], Awaitable[Result]]
@@ -123,6 +125,8 @@ class Operation:
             environment=principal.environment if principal else None,
             error_param=error.param if error else None,
             verification_status=result.verification_status if result else None,
+            discovery_status=result.discovery_status if result else None,
+            network_status=result.network_status if result else None,
             client_id=principal.client_id if principal else None,
             violation=(
                 violation_for(stage, error, self.operation_id, bool(request.headers.get("authorization")))
@@ -139,3 +143,12 @@ class Operation:
                 log.error("response of %s breaks the contract: %s", self.operation_id, "; ".join(problems))
                 core.contract_violations.extend(problems)
         return SoharJSONResponse(result.body, status_code=result.status_code)
+
+
+def by_method(path: str, endpoints: dict[str, Endpoint]) -> Route:
+    """One route per path, so a 405's `Allow` lists every method the path serves."""
+
+    async def endpoint(request: Request) -> Response:
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return Route(path, endpoint, methods=list(endpoints))

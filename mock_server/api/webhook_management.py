@@ -7,13 +7,11 @@ production and `sandbox.*` events alike.
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core import MockCore
 from ..errors import InvalidRequest, Unauthorized
-from .pipeline import Call, Endpoint, Handler, Operation, Result
+from .pipeline import Call, Endpoint, Handler, Operation, Result, by_method
 
 
 def _production_only(call: Call) -> None:
@@ -70,28 +68,19 @@ async def delete_event(core: MockCore, call: Call) -> Result:
     return Result(200, {"endpointId": endpoint_id, "event": event, "deleted": True})
 
 
-def _by_method(path: str, endpoints: dict[str, Endpoint]) -> Route:
-    """One route per path, so a 405's `Allow` lists every method the path serves."""
-
-    async def endpoint(request: Request) -> Response:
-        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
-
-    return Route(path, endpoint, methods=list(endpoints))
-
-
 def routes(core: MockCore) -> list[Route]:
     def op(operation_id: str, handler: Handler, *, body: bool = False) -> Endpoint:
         return Operation(core, operation_id, handler, auth=True, body=body).endpoint
 
     return [
-        _by_method(
+        by_method(
             "/v1/webhooks",
             {"POST": op("createWebhook", create_webhook, body=True), "GET": op("listWebhooks", list_webhooks)},
         ),
-        _by_method(
+        by_method(
             "/v1/webhooks/{endpointId}",
             {"GET": op("getWebhook", get_webhook), "DELETE": op("deleteWebhook", delete_webhook)},
         ),
-        _by_method("/v1/webhooks/{endpointId}/events", {"POST": op("createEvent", create_event, body=True)}),
-        _by_method("/v1/webhooks/{endpointId}/events/{event}", {"DELETE": op("deleteEvent", delete_event)}),
+        by_method("/v1/webhooks/{endpointId}/events", {"POST": op("createEvent", create_event, body=True)}),
+        by_method("/v1/webhooks/{endpointId}/events/{event}", {"DELETE": op("deleteEvent", delete_event)}),
     ]

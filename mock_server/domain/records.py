@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..clock import Timer
 from ..scenarios import Resolution
-from .lifecycle import PROCESSING
+from .lifecycle import FINAL, PROCESSING
+from .timeline import Step, steps
 
 _intern = sys.intern
 
@@ -66,15 +67,6 @@ class VerificationRequest:
         }
 
 
-class Step(NamedTuple):
-    """One change of status, for the control plane's timeline."""
-
-    at: float
-    status: str
-    status_reason: str | None
-    forced: bool
-
-
 @dataclass(slots=True)
 class Verification:
     verification_id: str
@@ -92,13 +84,17 @@ class Verification:
     timer: Timer | None = None
     # When it last changed, on the control plane's change counter (revisions.py).
     revision: int = 0
-    # Every change of status in order; None while the only one is the unforced result it has
-    # now, which `steps()` derives: most verifications change once, and 100 000 must fit.
+    # Every change of status in order, once more than the derived one (timeline.py).
     history: tuple[Step, ...] | None = None
 
+    @property
+    def key(self) -> str:
+        return self.verification_id
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL
+
     def steps(self) -> tuple[Step, ...]:
-        if self.history is not None:
-            return self.history
-        if self.status == PROCESSING:
-            return ()
-        return (Step(self.updated, self.status, self.status_reason, False),)
+        current = None if self.status == PROCESSING else Step(self.updated, self.status, self.status_reason, False)
+        return steps(self.history, current)

@@ -27,13 +27,13 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-def _patient_from_member(member: Member, request: VerificationRequest, day: date) -> dict[str, Any]:
-    # The payer answers with its own records, upper-cased as Sohar returns them.
+def patient_from_member(member: Member, member_id: str, day: date) -> dict[str, Any]:
+    """The patient as the payer's records have them, upper-cased as Sohar returns them."""
     patient: dict[str, Any] = {
         "firstName": member.first_name.upper(),
         "lastName": member.last_name.upper(),
         "dateOfBirth": _resolve_date(member.date_of_birth, day),
-        "memberId": request.member_id,
+        "memberId": member_id,
     }
     if member.gender:
         patient["gender"] = member.gender
@@ -85,7 +85,7 @@ def verification_body(verification: Verification, payer_name: str | None = None)
         "benefits": [],
         "limitations": [],
         "relatedEntities": [],
-        "patient": _patient_from_member(member, request, day) if member else _patient_from_request(request),
+        "patient": patient_from_member(member, request.member_id, day) if member else _patient_from_request(request),
         "subscriber": _subscriber(verification, member, day),
     }
     if coverage is not None:

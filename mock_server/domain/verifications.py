@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from ..clock import Scheduler
-from ..errors import Conflict, InvalidRequest, NotFound
+from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
 from ..revisions import Revisions
-from ..scenarios import Outcome, Resolution, ScenarioRegistry, ScenarioSet
+from ..scenarios import EnrolledCheck, Outcome, Payer, Resolution, ScenarioRegistry, ScenarioSet
 from ..statuses import REASON_REQUIRED
 from .auth import Principal
-from .events import EventBus, VerificationEvent
+from .events import VERIFICATION, Event, EventBus
 from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
-from .records import Step, Verification, VerificationRequest
+from .providers import ProviderRegistry
+from .records import Verification, VerificationRequest
 from .store import VerificationStore
+from .timeline import Step
+from .tracking import Tracker, first_set
 
 
 class VerificationBackend:
@@ -24,16 +27,16 @@ class VerificationBackend:
         events: EventBus,
         ids: IdSource,
         latency: float | None,
+        providers: ProviderRegistry | None = None,
         revisions: Revisions | None = None,
     ) -> None:
-        self._store = store
+        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions)
+        self._providers = providers
         self._scenarios = scenarios
-        self._scheduler = scheduler
         self._clock = scheduler.clock
         self._events = events
         self._ids = ids
         self._latency = latency
-        self._revisions = revisions or Revisions()
 
     # -- Sohar operations -------------------------------------------------------------
 
@@ -49,34 +52,21 @@ class VerificationBackend:
             created=now,
             request=request,
             updated=now,
-            revision=self._revisions.next(),
         )
-        dropped = self._store.add(verification)
-        if dropped is not None and dropped.timer is not None:
-            # Dropped before its result: it must never resolve, nor fire an event about an id
-            # that now answers 404.
-            dropped.timer.cancel()
-            dropped.timer = None
+        self._tracker.add(verification)
         decision = scenarios.decide(request.fields(principal.environment))
         verification.rule = decision.rule.name if decision.rule else None
         delay = self._delay(decision.outcome, scenarios)
-        verification.timer = self._scheduler.call_later(delay, lambda: self._advance(verification, decision.outcome))
+        self._tracker.schedule(verification, delay, lambda: self._advance(verification, decision.outcome))
         return verification
 
     def get_verification(self, principal: Principal, verification_id: str) -> Verification:
-        verification = self._store.get(verification_id)
-        # Another environment's verification does not exist for this token, as in Sohar.
-        if verification is None or verification.environment != principal.environment:
-            raise NotFound()
-        return verification
+        return self._tracker.get_for(principal, verification_id)
 
     # -- control plane ----------------------------------------------------------------
 
     def find(self, verification_id: str) -> Verification:
-        verification = self._store.get(verification_id)
-        if verification is None:
-            raise NotFound()
-        return verification
+        return self._tracker.find(verification_id)
 
     def force_status(self, verification_id: str, status: str, status_reason: str | None) -> Verification:
         """Put a verification in any status now and fire its event (QA's shortcut)."""
@@ -88,9 +78,7 @@ class VerificationBackend:
         if status in REASON_REQUIRED and status_reason is None:
             raise InvalidRequest("statusReason")
         verification = self.find(verification_id)
-        if verification.timer is not None:
-            verification.timer.cancel()
-            verification.timer = None
+        self._tracker.stop(verification)
         scenarios = self._scenarios.current
         if status == PENDING:
             self._transition(verification, PENDING, None, None, force=True)
@@ -103,25 +91,32 @@ class VerificationBackend:
     # -- lifecycle ----------------------------------------------------------------------
 
     def _delay(self, outcome: Outcome, scenarios: ScenarioSet) -> float:
-        for value in (outcome.delay, self._latency, scenarios.defaults.delay):
-            if value is not None:
-                return value
-        return 0.0
+        return first_set(outcome.delay, self._latency, scenarios.defaults.delay)
 
     def _advance(self, verification: Verification, outcome: Outcome) -> None:
-        verification.timer = None
         scenarios = self._scenarios.current
         if outcome.status == PENDING:
             self._transition(verification, PENDING, None, None)
-            recover = outcome.recover_after
-            if recover is None:
-                recover = scenarios.defaults.recover_after if scenarios.defaults.recover_after is not None else 5.0
+            recover = scenarios.recovery(outcome.recover_after)
             then = outcome.then or Outcome("roster")
-            verification.timer = self._scheduler.call_later(recover, lambda: self._advance(verification, then))
+            self._tracker.schedule(verification, recover, lambda: self._advance(verification, then))
             return
         fields = verification.request.fields(verification.environment)
-        resolution = scenarios.resolve(outcome, fields, self._clock.today(), rule=verification.rule)
+        enrolled = self._enrolled_check(verification)
+        resolution = scenarios.resolve(outcome, fields, self._clock.today(), rule=verification.rule, enrolled=enrolled)
         self._transition(verification, resolution.status, resolution.status_reason, resolution)
+
+    def _enrolled_check(self, verification: Verification) -> EnrolledCheck | None:
+        """What the payer asks when it needs an NPI on file: providers of this environment and state."""
+        providers = self._providers
+        if providers is None:
+            return None
+        environment, state = verification.environment, verification.request.state
+
+        def enrolled(kind: str, payer: Payer) -> bool:
+            return providers.enrolled(environment, state, kind, payer)
+
+        return enrolled
 
     def _transition(
         self,
@@ -140,14 +135,12 @@ class VerificationBackend:
         verification.resolution = resolution
         verification.resolved_on = self._clock.today() if status in FINAL else None
         verification.updated = now
-        verification.revision = self._revisions.next()
-        if previous or force:
-            verification.history = (*previous, Step(now, status, status_reason, force))
-        self._store.status_changed(verification)
+        self._tracker.status_changed(verification, previous, Step(now, status, status_reason, force))
         self._events.publish(
-            VerificationEvent(
+            Event(
                 event=event_name(status, verification.environment),
-                verification_id=verification.verification_id,
+                subject=VERIFICATION,
+                subject_id=verification.verification_id,
                 id=verification.request.id,
                 status=status,
                 environment=verification.environment,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -15,22 +16,54 @@ import jsonschema_rs
 import yaml
 
 from ..bounded_yaml import Document, YAMLProblem, read
-from ..limits import DAY, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
-from ..statuses import PENDING, REASON_REQUIRED, STATUS_REASON_VALUES, STATUS_REASONS, STATUSES
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS, MAX_SCENARIO_YEAR, MIN_SCENARIO_YEAR
+from ..npi import is_valid_npi
+from ..statuses import (
+    DISCOVERY_COMPLETE,
+    DISCOVERY_STATUSES,
+    PENDING,
+    REASON_REQUIRED,
+    STATUS_REASON_VALUES,
+    STATUS_REASONS,
+    STATUSES,
+)
 from .dates import parse_date
 from .model import (
     ROSTER,
     Coverage,
+    CoverageRef,
+    DeclaredProvider,
     Defaults,
+    DiscoveryOutcome,
+    DiscoveryRule,
+    Label,
     Matcher,
     Member,
+    NetworkRule,
     Outcome,
     Payer,
+    ProviderGroup,
     Rule,
     ScenarioFile,
 )
 
 _COVERAGE_KEYS = ("plan", "group", "benefits", "limitations", "relatedEntities", "coveredSpecialties")
+# Ids of things a file declares without one: derived from what they are, so they stay the same
+# across restarts and resets, and two files declaring the same thing give it the same id.
+_DECLARED = uuid.UUID("5d1b3a4e-6f0c-4b8e-9a57-0c7f2e9d1a63")
+# Sohar's Get Network Status page shows one system label per color; a label without an `id`
+# gets the id that page shows for its color.
+LABEL_IDS = {
+    "green": "cb075a05-4510-456c-addb-fc2efdb74686",
+    "orange": "de6a246c-2900-4b47-b748-aa32ab51e1da",
+    "yellow": "992d71b7-ef7e-47e3-92c4-1a1c459d3333",
+    "blue": "d7d9a80a-985b-429a-9163-07539f281382",
+    "red": "cfb12530-ff1e-40b0-8ffe-e4d3ab4ce422",
+}
+
+
+def declared_id(*parts: str | None) -> str:
+    return str(uuid.uuid5(_DECLARED, "\x1f".join(part or "" for part in parts)))
 
 
 class ScenarioError(ValueError):
@@ -49,9 +82,11 @@ def _schema_validator() -> jsonschema_rs.Validator:
     schema = yaml.safe_load((Path(__file__).parent / "schema.yaml").read_text())
     # The bound lives in limits.py with every other one; the schema file says where.
     schema["$defs"]["seconds"]["maximum"] = MAX_DURATION_SECONDS
+    schema["$defs"]["discoveryOutcome"]["properties"]["coverages"]["maxItems"] = MAX_DISCOVERY_COVERAGES
     # So do the statuses and their reasons, in statuses.py.
     schema["$defs"]["status"] = {"enum": list(STATUSES)}
     schema["$defs"]["statusReason"] = {"enum": [*STATUS_REASON_VALUES, None]}
+    schema["$defs"]["discoveryOutcome"]["properties"]["status"]["enum"] = [*DISCOVERY_STATUSES, ROSTER]
     return jsonschema_rs.validator_for(schema)
 
 
@@ -92,6 +127,10 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
                 message += f", and as a number it would be longer than {_LONGEST}"
     elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Maximum) and duration:
         message = f"{instance} seconds is longer than {_LONGEST}"
+    elif isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxItems) and isinstance(instance, list):
+        message = f"{len(instance)} items, more than the {kind.limit} allowed"
+        if error.instance_path[-1] == "coverages":
+            message = f"{len(instance)} coverages, more than the {kind.limit} a discovery answers with"
     if len(message) > _MAX_PROBLEM_CHARS:
         message = message[: _MAX_PROBLEM_CHARS - 1] + "…"
     return f"{path}: {message}"
@@ -223,6 +262,31 @@ def _outcome(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: 
     )
 
 
+def _discovery_outcome(
+    raw: dict[str, Any], doc: _Located, path: tuple[Any, ...], nested: bool = False
+) -> DiscoveryOutcome:
+    status = raw["status"]
+    if status == DISCOVERY_COMPLETE and "coverages" not in raw:
+        raise doc.error(path, "a complete discovery lists its coverages (`coverages: []` when none is found)")
+    if status != DISCOVERY_COMPLETE and "coverages" in raw:
+        raise doc.error(path, "`coverages` belong to a complete outcome")
+    if status != PENDING and ("then" in raw or "recoverAfter" in raw):
+        raise doc.error(path, "`then` and `recoverAfter` belong to a pending outcome")
+    if nested and status == PENDING:
+        raise doc.error(path, "a pending outcome must be followed by a final one, not another pending")
+    then = None
+    if status == PENDING:
+        then = _discovery_outcome(raw.get("then", {"status": ROSTER}), doc, (*path, "then"), nested=True)
+    coverages = tuple(CoverageRef(_text(c["payerId"]), _text(c["memberId"])) for c in raw.get("coverages", ()))
+    return DiscoveryOutcome(
+        status=status,
+        coverages=coverages,
+        delay=raw.get("delay"),
+        recover_after=raw.get("recoverAfter"),
+        then=then,
+    )
+
+
 def _matcher(field: str, raw: Any, doc: _Located, path: tuple[Any, ...]) -> Matcher:
     if isinstance(raw, dict):
         try:
@@ -253,6 +317,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
             alias_payer_ids=tuple(p.get("aliasPayerIds", ())),
             alias_payer_names=tuple(p.get("aliasPayerNames", ())),
             group_of=tuple(p.get("groupOf", ())),
+            requires_provider=p.get("requiresProvider"),
         )
         for p in data.get("payers", [])
     )
@@ -290,6 +355,7 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 profile=raw.get("profile"),
                 own_coverage={k: raw[k] for k in _COVERAGE_KEYS if k in raw},
                 source=doc.where(path),
+                requires_provider=raw.get("requiresProvider"),
             )
         )
     rules = []
@@ -304,7 +370,21 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
                 source=doc.where(path),
             )
         )
+    discovery_rules = []
+    for index, raw in enumerate(data.get("discovery", {}).get("rules", [])):
+        where = ("discovery", "rules", index)
+        matchers = tuple(_matcher(field, value, doc, (*where, "match", field)) for field, value in raw["match"].items())
+        discovery_rules.append(
+            DiscoveryRule(
+                name=raw.get("name") or f"discovery.rules[{index}]",
+                matchers=matchers,
+                outcome=_discovery_outcome(raw["outcome"], doc, (*where, "outcome")),
+                source=doc.where(where),
+            )
+        )
     return ScenarioFile(
+        providers=_providers(data.get("providers", []), doc),
+        network=tuple(_network_rule(raw, doc, ("network", index)) for index, raw in enumerate(data.get("network", []))),
         source=doc.source,
         name=data.get("name") or Path(doc.source).stem,
         description=data.get("description", ""),
@@ -313,4 +393,64 @@ def _build(data: dict[str, Any], doc: _Located, today: date) -> ScenarioFile:
         profiles=profiles,
         members=tuple(members),
         rules=tuple(rules),
+        discovery_rules=tuple(discovery_rules),
+    )
+
+
+def _providers(raw_providers: list[dict[str, Any]], doc: _Located) -> tuple[DeclaredProvider, ...]:
+    providers: dict[str, DeclaredProvider] = {}
+    for index, raw in enumerate(raw_providers):
+        path = ("providers", index)
+        if not is_valid_npi(raw["npi"]):
+            raise doc.error(
+                (*path, "npi"), f"providers.{index}.npi: {raw['npi']} fails the NPI check digit (Luhn, prefix 80840)"
+            )
+        environment = raw.get("environment", "sandbox")
+        kind = raw.get("type", "rendering")
+        group_id = raw.get("providerGroupId")
+        identity = (environment, raw["npi"], raw["payerId"].upper(), raw["state"], kind, group_id)
+        provider_id = declared_id("provider", *identity)
+        # The same enrolment twice is one provider, as Create Provider makes it.
+        providers.setdefault(
+            provider_id,
+            DeclaredProvider(
+                provider_id=provider_id,
+                environment=environment,
+                npi=raw["npi"],
+                payer_id=raw["payerId"],
+                state=raw["state"],
+                kind=kind,
+                provider_group_id=group_id,
+                source=doc.where(path),
+            ),
+        )
+    return tuple(providers.values())
+
+
+def _one_or_more(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    return tuple(raw) if isinstance(raw, list) else (raw,)
+
+
+def _network_rule(raw: dict[str, Any], doc: _Located, path: tuple[Any, ...]) -> NetworkRule:
+    match = raw.get("match", {})
+    labels = tuple(
+        Label(label.get("id") or LABEL_IDS[label["color"]], label["color"]) for label in raw.get("labels", [])
+    )
+    groups = tuple(
+        ProviderGroup(g.get("id") or declared_id("group", g["name"], g["tin"]), g["name"], g["tin"], g["status"])
+        for g in raw.get("providerGroups", [])
+    )
+    return NetworkRule(
+        name=raw.get("name") or f"network[{path[-1]}]",
+        payer_ids=_one_or_more(match.get("payerId")),
+        # Plan names compare without regard to case: payers spell them in capitals, files need not.
+        plans=tuple(plan.casefold() for plan in _one_or_more(match.get("plan"))),
+        states=_one_or_more(match.get("state")),
+        specialties=_one_or_more(match.get("specialty")),
+        status=raw["status"],
+        labels=labels,
+        provider_groups=groups,
+        source=doc.where(path),
     )

@@ -9,6 +9,15 @@ from typing import Any
 
 # In place of a status: decide from the members list.
 ROSTER = "roster"
+# What a payer may need on file before it answers: an individual's (Type 1) NPI or a group's (Type 2).
+PROVIDER_KINDS = ("rendering", "group")
+NETWORK_STATUSES = ("inn", "oon")
+# Sohar's two-letter state codes (its Create Patient and Create Provider enums).
+_STATE_CODES = (
+    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE NH NJ NM NV NY "
+    "OH OK OR PA RI SC SD TN TX UT VA VT WA WI WV WY"
+)
+US_STATES = frozenset(_STATE_CODES.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +27,8 @@ class Payer:
     alias_payer_ids: tuple[str, ...] = ()
     alias_payer_names: tuple[str, ...] = ()
     group_of: tuple[str, ...] = ()
+    # "rendering" or "group": without such a provider enrolled, the roster answers error.payer.npi.
+    requires_provider: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,8 @@ class Member:
     profile: str | None = None
     own_coverage: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    # A plan that needs an enrolled provider though its payer as a whole does not.
+    requires_provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +126,88 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageRef:
+    """A coverage a discovery outcome names: a payer and the member id it knows the patient by."""
+
+    payer_id: str
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOutcome:
+    """What a discovery rule decides: `complete` with its coverages, `roster` (search the
+    members), or `pending` first and what follows after `recover_after`."""
+
+    status: str
+    coverages: tuple[CoverageRef, ...] = ()
+    delay: float | None = None
+    recover_after: float | None = None
+    then: DiscoveryOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryRule:
+    name: str
+    matchers: tuple[Matcher, ...]
+    outcome: DiscoveryOutcome
+    source: str
+
+    def matches(self, fields: Mapping[str, str | None]) -> bool:
+        return all(m.matches(fields.get(m.path)) for m in self.matchers)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredProvider:
+    """A provider enrolled from a scenario file, as if in Sohar's dashboard: it outlives a reset."""
+
+    provider_id: str
+    environment: str
+    npi: str
+    payer_id: str
+    state: str
+    kind: str
+    provider_group_id: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    id: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderGroup:
+    id: str
+    name: str
+    tin: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRule:
+    """A contract rule: where it applies (payers, plans, states, specialties; empty = any) and its answer."""
+
+    name: str
+    payer_ids: tuple[str, ...]
+    plans: tuple[str, ...]
+    states: tuple[str, ...]
+    specialties: tuple[str, ...]
+    status: str
+    labels: tuple[Label, ...]
+    provider_groups: tuple[ProviderGroup, ...]
+    source: str
+
+    def matches(self, payer_id: str, plan: str | None, state: str, specialty: str) -> bool:
+        return (
+            (not self.payer_ids or payer_id in self.payer_ids)
+            and (not self.plans or (plan is not None and plan.casefold() in self.plans))
+            and (not self.states or state in self.states)
+            and (not self.specialties or specialty in self.specialties)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Defaults:
     delay: float | None = None
     recover_after: float | None = None
@@ -131,6 +226,9 @@ class ScenarioFile:
     profiles: dict[str, Coverage] = field(default_factory=dict)
     members: tuple[Member, ...] = ()
     rules: tuple[Rule, ...] = ()
+    discovery_rules: tuple[DiscoveryRule, ...] = ()
+    providers: tuple[DeclaredProvider, ...] = ()
+    network: tuple[NetworkRule, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -141,4 +239,7 @@ class ScenarioFile:
             "profiles": len(self.profiles),
             "members": len(self.members),
             "rules": [rule.name for rule in self.rules],
+            "discoveryRules": [rule.name for rule in self.discovery_rules],
+            "providers": len(self.providers),
+            "network": [rule.name for rule in self.network],
         }

@@ -20,9 +20,7 @@ class ScenarioRegistry:
         """Load a file at run time; its rules go before the startup ones so they win."""
         runtime = (*self.runtime, scenario)
         # Built before anything changes, so a file with a dangling reference leaves all as it was.
-        self.current = ScenarioSet(
-            [*self.startup, *runtime], rule_files=[*reversed(runtime), *self.startup]
-        )
+        self.current = ScenarioSet([*self.startup, *runtime], rule_files=[*reversed(runtime), *self.startup])
         self.runtime = runtime
 
     def reset(self) -> None:

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 
 from .dates import parse_date
+from .discovery import DiscoveryDecision, DiscoveryResolution, FoundCoverage, RosterSearch
 from .loader import ScenarioError
-from .model import ROSTER, Coverage, Defaults, Member, Outcome, Payer, Rule, ScenarioFile
+from .model import (
+    ROSTER,
+    Coverage,
+    CoverageRef,
+    DeclaredProvider,
+    Defaults,
+    DiscoveryOutcome,
+    DiscoveryRule,
+    Member,
+    NetworkRule,
+    Outcome,
+    Payer,
+    Rule,
+    ScenarioFile,
+)
+from .names import fold_name
 
-# Letters (modifier letters such as the okina aside: written or left out alike) and digits, of
-# any script: keeping only a-z and 0-9 folded every Cyrillic or Chinese name to "", so any two matched.
-_NAME_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd"})
+__all__ = ["Decision", "EnrolledCheck", "Resolution", "ScenarioSet", "fold_name"]
 
+# How long a `pending` outcome waits for its payer when neither the rule nor the defaults say.
+DEFAULT_RECOVER_AFTER = 5.0
 
-@lru_cache(maxsize=4096)
-def fold_name(name: str) -> str:
-    """Case, whitespace, punctuation and accents do not make a different name."""
-    decomposed = unicodedata.normalize("NFKD", name).casefold()
-    return "".join(character for character in decomposed if unicodedata.category(character) in _NAME_CATEGORIES)
+# Asked while resolving from the roster: is a provider of this kind ("rendering" or "group")
+# enrolled for this payer, in the verification's environment and state? The domain answers.
+EnrolledCheck = Callable[[str, Payer], bool]
+ProviderKey = tuple[str, str, str, str]  # environment, payer id, state, kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,7 @@ class ScenarioSet:
         self.profiles: dict[str, Coverage] = {}
         members: dict[tuple[str, str], Member] = {}
         self.rules: list[Rule] = []
+        self.discovery_rules: list[DiscoveryRule] = []
         defaults = Defaults()
         for scenario in self.files:
             self.payers.update((p.payer_id, p) for p in scenario.payers)
@@ -72,8 +86,11 @@ class ScenarioSet:
                 profile=scenario.defaults.profile or defaults.profile,
             )
         self.defaults = defaults
+        self.network: list[NetworkRule] = []
         for scenario in self.files if rule_files is None else rule_files:
             self.rules.extend(scenario.rules)
+            self.discovery_rules.extend(scenario.discovery_rules)
+            self.network.extend(scenario.network)
         self._lookup: dict[str, Payer] = {}
         for payer in self.payers.values():
             for alias in payer.alias_payer_ids:
@@ -82,7 +99,19 @@ class ScenarioSet:
             self._lookup[payer.payer_id.upper()] = payer
         self.members = {key: self._with_profile(m) for key, m in members.items()}
         self._check_references()
+        self.network = [self._with_payer_ids(rule) for rule in self.network]
+        # Declared providers by id, their payer as the directory names it; and by what they satisfy.
+        self.providers: dict[str, DeclaredProvider] = {}
+        self.provider_index: dict[ProviderKey, tuple[str, ...]] = {}
+        for scenario in self.files:
+            for provider in scenario.providers:
+                provider = replace(provider, payer_id=self._known_payer(provider.payer_id, provider.source).payer_id)
+                self.providers[provider.provider_id] = provider
+        for provider in self.providers.values():
+            key = (provider.environment, provider.payer_id, provider.state, provider.kind)
+            self.provider_index[key] = (*self.provider_index.get(key, ()), provider.provider_id)
         self._resolutions: dict[tuple[object, ...], Resolution] = {}
+        self._roster_search: RosterSearch | None = None
 
     def _with_profile(self, member: Member) -> Member:
         if member.profile is None:
@@ -114,6 +143,47 @@ class ScenarioSet:
                 if outcome.profile and outcome.profile not in self.profiles:
                     raise ScenarioError(rule.source, None, f"rule {rule.name}: unknown profile {outcome.profile!r}")
                 outcome = outcome.then
+        for discovery_rule in self.discovery_rules:
+            found: DiscoveryOutcome | None = discovery_rule.outcome
+            while found is not None:
+                for ref in found.coverages:
+                    if self.find_payer(ref.payer_id) is None:
+                        raise ScenarioError(
+                            discovery_rule.source,
+                            None,
+                            f"discovery rule {discovery_rule.name}: unknown payer {ref.payer_id!r} (known: {known})",
+                        )
+                found = found.then
+
+    def recovery(self, seconds: float | None) -> float:
+        """How long a `pending` outcome waits: its own `recoverAfter`, else the defaults'."""
+        for value in (seconds, self.defaults.recover_after):
+            if value is not None:
+                return value
+        return DEFAULT_RECOVER_AFTER
+
+    def _known_payer(self, payer_id: str, source: str) -> Payer:
+        payer = self.find_payer(payer_id)
+        if payer is None:
+            known = ", ".join(sorted(self.payers)) or "none"
+            raise ScenarioError(source, None, f"unknown payer {payer_id!r} (known: {known})")
+        return payer
+
+    def _with_payer_ids(self, rule: NetworkRule) -> NetworkRule:
+        """A network rule naming payers by alias matches them by the id a verification resolves to."""
+        ids = tuple(
+            dict.fromkeys(
+                self._known_payer(p, f"{rule.source} network rule {rule.name}").payer_id for p in rule.payer_ids
+            )
+        )
+        return replace(rule, payer_ids=ids)
+
+    def network_rule(self, payer_id: str, plan: str | None, state: str, specialty: str) -> NetworkRule | None:
+        """The first contract rule that covers this payer, plan, state and specialty."""
+        for rule in self.network:
+            if rule.matches(payer_id, plan, state, specialty):
+                return rule
+        return None
 
     def find_payer(self, payer_id: str) -> Payer | None:
         """By payer id or alias id, case-insensitively, as Sohar accepts either."""
@@ -126,14 +196,20 @@ class ScenarioSet:
         return Decision(_ROSTER, None)
 
     def resolve(
-        self, outcome: Outcome, fields: Mapping[str, str | None], today: date, rule: str | None = None
+        self,
+        outcome: Outcome,
+        fields: Mapping[str, str | None],
+        today: date,
+        rule: str | None = None,
+        enrolled: EnrolledCheck | None = None,
     ) -> Resolution:
-        """The final answer for an outcome that is not `pending`."""
+        """The final answer for an outcome that is not `pending`. Only the roster asks `enrolled`:
+        a rule's outcome is what it says, whatever providers are enrolled."""
         payer = self.find_payer(fields["payerId"] or "")
         if payer is None:  # the payer list changed under a live verification
             return Resolution("error.payer", None, Payer(fields["payerId"] or "", fields["payerId"] or ""), rule=rule)
         if outcome.status == ROSTER:
-            return self._from_roster(payer, fields, today, rule)
+            return self._from_roster(payer, fields, today, rule, enrolled)
         member = self._find_member(payer, fields)
         status = outcome.status
         coverage = None
@@ -168,12 +244,24 @@ class ScenarioSet:
                 return member
         return None
 
-    def _from_roster(self, payer: Payer, fields: Mapping[str, str | None], today: date, rule: str | None) -> Resolution:
+    def _from_roster(
+        self,
+        payer: Payer,
+        fields: Mapping[str, str | None],
+        today: date,
+        rule: str | None,
+        enrolled: EnrolledCheck | None,
+    ) -> Resolution:
+        # A payer that needs an NPI on file refuses before it looks the member up.
+        if not _provider_on_file(payer.requires_provider, payer, enrolled):
+            return self._answer("error.payer.npi", None, payer, rule=rule)
         member = self._find_member(payer, fields)
         if member is None:
             return self._answer("error.member.id", None, payer, rule=rule)
         # A group payer id resolves to the payer that actually holds the member.
         payer = self.payers[member.payer_id]
+        if not _provider_on_file(member.requires_provider or payer.requires_provider, payer, enrolled):
+            return self._answer("error.payer.npi", None, payer, rule=rule)
         try:
             same_birth_date = parse_date(member.date_of_birth, today) == parse_date(
                 fields["patient.dateOfBirth"] or "", today
@@ -198,3 +286,44 @@ class ScenarioSet:
         if covered is not None and fields["specialtyCode"] not in covered:
             return self._answer("complete.ineligible", "NON_COVERED", payer, member, coverage, rule)
         return self._answer("complete.eligible", None, payer, member, coverage, rule)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def decide_discovery(self, fields: Mapping[str, str | None]) -> DiscoveryDecision:
+        for rule in self.discovery_rules:
+            if rule.matches(fields):
+                return DiscoveryDecision(rule.outcome, rule)
+        return DiscoveryDecision(DiscoveryOutcome(ROSTER), None)
+
+    def discover(
+        self, outcome: DiscoveryOutcome, fields: Mapping[str, str | None], today: date, rule: str | None = None
+    ) -> DiscoveryResolution:
+        """The coverages a final (not `pending`) discovery outcome finds."""
+        if outcome.status == ROSTER:
+            payer_ids = None
+            if fields.get("payerId"):
+                payer = self.find_payer(fields["payerId"] or "")
+                payer_ids = frozenset((payer.payer_id, *payer.group_of)) if payer else frozenset()
+            if self._roster_search is None:
+                self._roster_search = RosterSearch(self.members.values())
+            found = tuple(
+                FoundCoverage(self.payers[m.payer_id], m.member_id, m)
+                for m in self._roster_search.search(fields, today, payer_ids)
+            )
+            return DiscoveryResolution(found, rule)
+        return DiscoveryResolution(tuple(self._named(ref) for ref in outcome.coverages), rule)
+
+    def _named(self, ref: CoverageRef) -> FoundCoverage:
+        payer = self.find_payer(ref.payer_id)
+        if payer is None:  # the payer list changed under a live discovery
+            return FoundCoverage(Payer(ref.payer_id, ref.payer_id), ref.member_id, None)
+        member = None
+        for payer_id in (payer.payer_id, *payer.group_of):
+            member = self.members.get((payer_id, ref.member_id))
+            if member is not None:
+                break
+        return FoundCoverage(self.payers[member.payer_id] if member else payer, ref.member_id, member)
+
+
+def _provider_on_file(kind: str | None, payer: Payer, enrolled: EnrolledCheck | None) -> bool:
+    return kind is None or (enrolled is not None and enrolled(kind, payer))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..clock import Scheduler
-from ..domain.events import VerificationEvent
+from ..domain.events import Event
 from ..errors import Conflict, NotFound
 from ..ids import IdSource
 from .endpoints import Endpoint, EndpointRegistry
@@ -94,7 +94,7 @@ class WebhookDispatcher:
 
     # -- from events to messages ----------------------------------------------------------
 
-    def on_event(self, event: VerificationEvent) -> None:
+    def on_event(self, event: Event) -> None:
         """EventBus listener: one message per subscribed endpoint, first attempt due now."""
         subscribers = self.endpoints.subscribers(event.event)
         if not subscribers:
@@ -106,7 +106,8 @@ class WebhookDispatcher:
                 endpoint_id=endpoint.endpoint_id,
                 url=endpoint.url,
                 event=event.event,
-                verification_id=event.verification_id,
+                subject=event.subject,
+                subject_id=event.subject_id,
                 body=body,
                 created=self._clock.now(),
             )

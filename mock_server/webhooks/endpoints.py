@@ -20,12 +20,10 @@ from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
 from .signing import Signer
 
-# Every event type Sohar documents; only the verification ones fire in the mock, but a client
-# may subscribe to the others as it would at Sohar.
+# Every event type Sohar documents; the verification and discovery ones fire in the mock, and a
+# client may subscribe to the Flow ones as it would at Sohar.
 DOCUMENTED_EVENT_TYPES = (
     *EVENT_TYPES,
-    "discovery.updated",
-    "sandbox.discovery.updated",
     "flow.updated",
     "sandbox.flow.updated",
     "flow.callback",

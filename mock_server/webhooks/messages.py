@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import Timer
+from ..domain.events import DISCOVERY, VERIFICATION, id_field
 from ..domain.render import iso_millis
 from ..revisions import Revisions
 
@@ -59,7 +60,8 @@ class Message:
     endpoint_id: str
     url: str
     event: str
-    verification_id: str
+    subject: str  # what the event is about: a verification or a discovery
+    subject_id: str  # its verificationId or discoveryId
     body: bytes  # the exact bytes signed and sent, every time
     created: float
     state: str = PENDING
@@ -77,7 +79,7 @@ class Message:
             "endpointId": self.endpoint_id,
             "url": self.url,
             "event": self.event,
-            "verificationId": self.verification_id,
+            id_field(self.subject): self.subject_id,
             "payload": json.loads(self.body),
             "state": self.state,
             "created": iso_millis(self.created),
@@ -102,7 +104,6 @@ class DeliveryJournal:
         self._finished: deque[Message] = deque()
         self._revisions = revisions or Revisions()
 
-
     def unfinished(self) -> tuple[int, int]:
         """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
         undelivered = in_flight = 0
@@ -111,6 +112,7 @@ class DeliveryJournal:
                 undelivered += 1
                 in_flight += message.state == SENDING
         return undelivered, in_flight
+
     def add(self, message: Message) -> None:
         self.touch(message)
         self._messages[message.message_id] = message
@@ -158,6 +160,7 @@ class DeliveryJournal:
         self,
         *,
         verification_id: str | None = None,
+        discovery_id: str | None = None,
         event: str | None = None,
         endpoint: str | None = None,
         state: str | None = None,
@@ -168,7 +171,8 @@ class DeliveryJournal:
         return [
             m
             for m in self
-            if (verification_id is None or m.verification_id == verification_id)
+            if (verification_id is None or (m.subject == VERIFICATION and m.subject_id == verification_id))
+            and (discovery_id is None or (m.subject == DISCOVERY and m.subject_id == discovery_id))
             and (event is None or m.event == event)
             and (endpoint is None or endpoint in (m.endpoint_id, m.url))
             and (state is None or m.state == state)
