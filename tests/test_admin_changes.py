@@ -210,3 +210,98 @@ def test_replay_moves_the_revision(mock: RunningMock) -> None:
         replayed = mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay").json()
         assert replayed["revision"] > message["revision"]
         assert [a["trigger"] for a in replayed["attempts"]] == ["scheduled", "replay"]
+
+
+# -- discoveries: the same cursors and timeline, through the machinery they share -------------------
+
+
+def discover(mock: RunningMock, state: str = "NY", environment: str = "sandbox") -> str:
+    patient = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": state}
+    response = mock.http.post("/v2/discovery", json={"patient": patient}, headers=mock.headers(environment))
+    assert response.status_code == 201, response.text
+    return str(response.json()["discoveryId"])
+
+
+def discoveries(mock: RunningMock, **params: Any) -> dict[str, Any]:
+    response = mock.http.get("/__admin/discoveries", params=params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_discoveries_since_and_limit_share_the_one_counter(mock: RunningMock) -> None:
+    verification = create(mock)
+    first, second = discover(mock), discover(mock, "OH")
+    everything = discoveries(mock)
+    assert [d["discoveryId"] for d in everything["discoveries"]] == [first, second]
+    cursor = everything["revision"]
+    # One counter for every kind: the verification made before them is older than both.
+    assert listing(mock)["verifications"][0]["revision"] < min(d["revision"] for d in everything["discoveries"])
+    assert cursor == listing(mock)["revision"] == max(d["revision"] for d in everything["discoveries"])
+    assert discoveries(mock, since=cursor)["discoveries"] == []
+    assert [d["discoveryId"] for d in discoveries(mock, limit=1)["discoveries"]] == [second]
+
+    mock.http.post(f"/__admin/discoveries/{first}/status", json={"status": "pending"})
+    changed = discoveries(mock, since=cursor)
+    assert [(d["discoveryId"], d["status"]) for d in changed["discoveries"]] == [(first, "pending")]
+    assert_conforms("DiscoverySummary", changed["discoveries"][0], ADMIN_SPEC)
+    assert listing(mock, since=cursor)["verifications"] == []  # a discovery's change is not a verification's
+    assert [v["verificationId"] for v in listing(mock)["verifications"]] == [verification]
+
+    mock.reset()
+    after = discoveries(mock, since=changed["revision"])
+    assert after["discoveries"] == [] and after["resetRevision"] > changed["revision"]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"), [("since", "-1"), ("since", "²"), ("since", "1" * 19), ("limit", "0"), ("limit", "x")]
+)
+def test_bad_discovery_cursors_and_limits_are_400(mock: RunningMock, param: str, value: str) -> None:
+    response = mock.http.get("/__admin/discoveries", params={param: value})
+    assert response.status_code == 400 and response.json()["param"] == param and response.json()["message"]
+
+
+def test_discovery_timeline_of_a_slow_search_then_a_forced_status(mock: RunningMock) -> None:
+    slow = (
+        "discovery:\n"
+        "  rules:\n"
+        "    - name: slow\n"
+        "      match: {environment: production}\n"
+        "      outcome: {status: pending, delay: 1, recoverAfter: 30, then: {status: roster}}\n"
+    )
+    assert mock.http.post("/__admin/scenarios", params={"name": "slow.yaml"}, content=slow).status_code == 201
+    discovery_id = discover(mock, "CA", environment="production")
+    mock.advance(31)
+    mock.http.post(f"/__admin/discoveries/{discovery_id}/status", json={"status": "pending"})
+    detail = mock.http.get(f"/__admin/discoveries/{discovery_id}").json()
+    assert [(s["status"], s["cause"]) for s in detail["timeline"]] == [
+        ("pending", "created"),
+        ("pending", "scheduled"),
+        ("complete", "scheduled"),
+        ("pending", "forced"),
+    ]
+    times = [s["at"] for s in detail["timeline"]]
+    assert times == sorted(times) and times[1] < times[2]  # the search completed 30 s of mock time later
+    assert all("statusReason" not in s for s in detail["timeline"])
+    assert detail["body"]["status"] == "pending"
+
+
+def test_discovery_timeline_of_a_direct_result(mock: RunningMock) -> None:
+    discovery_id = discover(mock)
+    detail = mock.http.get(f"/__admin/discoveries/{discovery_id}").json()
+    steps = [(s["status"], s["cause"]) for s in detail["timeline"]]
+    assert steps == [("pending", "created"), ("complete", "scheduled")]
+    assert detail["body"]["discoveryId"] == discovery_id
+
+
+def test_discovery_webhook_messages_carry_revisions(mock: RunningMock) -> None:
+    with receiving() as receiver:
+        mock.http.post("/__admin/webhooks/endpoints", json={"url": receiver.url})
+        start = mock.http.get("/__admin/webhooks/deliveries").json()["revision"]
+        discovery_id = discover(mock)
+        receiver.wait_for_count(1)
+        mock.advance(0)  # waits for the attempt already started
+        changed = mock.http.get("/__admin/webhooks/deliveries", params={"since": start}).json()
+        [message] = changed["deliveries"]
+        assert message["discoveryId"] == discovery_id and message["state"] == "delivered"
+        assert start < message["attempts"][0]["revision"] <= message["revision"] <= changed["revision"]
+        assert_conforms("WebhookMessage", message, ADMIN_SPEC)
