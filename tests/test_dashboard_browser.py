@@ -14,7 +14,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from conformance import validating_mock
@@ -34,6 +34,8 @@ try:
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # the ui-test extra is not installed
     webdriver = None  # type: ignore[assignment]
+
+T = TypeVar("T")
 
 WIDE = (1280, 900)
 PHONE = (390, 844)
@@ -117,27 +119,68 @@ class Console:
 
         return WebDriverWait(self.driver, timeout).until(attempt)
 
+    def fresh(self, get: Callable[[], T]) -> T:
+        """What `get` reads, read again when a poll redrew it between finding and reading.
+
+        The page redraws its rows and the open detail whenever the mock's change counter moves
+        (every webhook attempt moves it), so an element found a moment ago may be gone. A
+        redraw is done in one go, so the next try finds the new elements. For reads and for
+        clicks and choices, which a stale element refuses before they happen; typing is not
+        repeatable, so a test waits for a quiet page (`settled`) before it types.
+        """
+        for _ in range(20):
+            try:
+                return get()
+            except StaleElementReferenceException:
+                continue
+        return get()
+
+    def click(self, selector: str) -> None:
+        self.fresh(lambda: self.driver.find_element(By.CSS_SELECTOR, selector).click())
+
+    def choose(self, select_id: str, value: str) -> None:
+        self.fresh(lambda: Select(self.driver.find_element(By.ID, select_id)).select_by_value(value))
+
+    def texts(self, selector: str) -> list[str]:
+        return self.fresh(lambda: [str(e.text) for e in self.driver.find_elements(By.CSS_SELECTOR, selector)])
+
     def create(self, member_id: str = "00000000", environment: str = "sandbox", **fields: str) -> str:
         body = {**request_for(member_id), **fields}
         response = self.mock.http.post("/v2/verifications", json=body, headers=self.mock.headers(environment))
         assert response.status_code == 201, response.text
         return str(response.json()["verificationId"])
 
+    def settled(self, messages: int) -> None:
+        """The open detail shows `messages` webhook messages, every one delivered: with the clock
+        frozen nothing changes after that, so no poll redraws what a test is about to use."""
+
+        def delivered(driver: WebDriver) -> bool:
+            heads = [head.text for head in driver.find_elements(By.CSS_SELECTOR, ".message-head")]
+            return len(heads) == messages and all("delivered" in head for head in heads)
+
+        self.until(delivered)
+
     def row(self, verification_id: str) -> Any:
         return self.driver.find_element(By.CSS_SELECTOR, f'#rows tbody tr[data-id="{verification_id}"]')
 
+    def row_text(self, verification_id: str) -> str:
+        return self.fresh(lambda: str(self.row(verification_id).text))
+
     def row_ids(self) -> list[str]:
-        return [tr.get_attribute("data-id") for tr in self.driver.find_elements(By.CSS_SELECTOR, "#rows tbody tr")]
+        rows = "#rows tbody tr"
+        return self.fresh(
+            lambda: [tr.get_attribute("data-id") for tr in self.driver.find_elements(By.CSS_SELECTOR, rows)]
+        )
 
     def status_of(self, verification_id: str) -> str:
-        return str(self.row(verification_id).find_element(By.CSS_SELECTOR, ".badge").text)
+        return self.fresh(lambda: str(self.row(verification_id).find_element(By.CSS_SELECTOR, ".badge").text))
 
     def open_detail(self, verification_id: str) -> None:
-        self.row(verification_id).find_element(By.TAG_NAME, "button").click()
+        self.click(f'#rows tbody tr[data-id="{verification_id}"] button')
         self.until(lambda d: verification_id in d.find_element(By.ID, "detail-title").text)
 
     def text(self, selector: str) -> str:
-        return str(self.driver.find_element(By.CSS_SELECTOR, selector).text)
+        return self.fresh(lambda: str(self.driver.find_element(By.CSS_SELECTOR, selector).text))
 
     def console_errors(self) -> list[str]:
         entries = self.driver.get_log("browser")
@@ -168,7 +211,7 @@ def test_new_verifications_appear_without_a_reload(console: Console) -> None:
     console.until(lambda d: {first, second} <= set(console.row_ids()))
     assert console.row_ids()[:2] == [second, first]  # newest first
     assert console.status_of(first) == "complete.eligible" and console.status_of(second) == "pending"
-    assert "payer-outage-then-recovers" in console.row(second).text
+    assert "payer-outage-then-recovers" in console.row_text(second)
     assert console.no_reload_happened()
     console.mock.advance(5)  # the outage ends, from outside the page
     console.until(lambda d: console.status_of(second) == "complete.eligible")
@@ -180,12 +223,12 @@ def test_filters_by_status_environment_and_text(console: Console) -> None:
     eligible = console.create()
     unknown = console.create("10000000", environment="production", id="intake-77")
     console.until(lambda d: {eligible, unknown} <= set(console.row_ids()))
-    Select(console.driver.find_element(By.ID, "filter-status")).select_by_value("error.member.id")
+    console.choose("filter-status", "error.member.id")
     console.until(lambda d: console.row_ids() == [unknown])
-    Select(console.driver.find_element(By.ID, "filter-status")).select_by_value("")
-    Select(console.driver.find_element(By.ID, "filter-environment")).select_by_value("sandbox")
+    console.choose("filter-status", "")
+    console.choose("filter-environment", "sandbox")
     console.until(lambda d: console.row_ids() == [eligible])
-    Select(console.driver.find_element(By.ID, "filter-environment")).select_by_value("")
+    console.choose("filter-environment", "")
     console.driver.find_element(By.ID, "filter-text").send_keys("intake-7")
     console.until(lambda d: console.row_ids() == [unknown])
     assert "No row matches" not in console.text("#list")
@@ -196,14 +239,15 @@ def test_forcing_a_status_changes_the_row(console: Console) -> None:
     verification_id = console.create()
     console.until(lambda d: verification_id in console.row_ids())
     console.open_detail(verification_id)
-    Select(console.driver.find_element(By.ID, "force-status")).select_by_value("complete.ineligible")
-    Select(console.driver.find_element(By.ID, "force-reason")).select_by_value("NON_COVERED")
-    console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]").click()
+    console.settled(1)
+    console.choose("force-status", "complete.ineligible")
+    console.choose("force-reason", "NON_COVERED")
+    console.click("form.force button[type=submit]")
     console.until(lambda d: console.status_of(verification_id) == "complete.ineligible")
-    assert "NON_COVERED" in console.row(verification_id).text
+    assert "NON_COVERED" in console.row_text(verification_id)
     assert console.text("#notice").startswith(f"Forced {verification_id} to complete.ineligible / NON_COVERED")
     console.until(lambda d: "forced" in console.text(".timeline"))
-    assert [li.text.split()[-1] for li in console.driver.find_elements(By.CSS_SELECTOR, ".timeline li")] == [
+    assert [step.split()[-1] for step in console.texts(".timeline li")] == [
         "created",
         "scheduled",
         "forced",
@@ -220,10 +264,23 @@ def test_a_refused_force_is_shown_not_swallowed(console: Console) -> None:
     verification_id = console.create()
     console.until(lambda d: verification_id in console.row_ids())
     console.open_detail(verification_id)
-    console.mock.reset()  # gone under the page's feet: the force answers 404
-    console.allowed_errors.append("404")
-    console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]").click()
-    console.until(lambda d: "Forcing the status failed: HTTP 404" in console.text("#problem"))
+    console.settled(1)
+    # The page learns of a reset at its next poll and then says the verification is gone. Its
+    # polls are cut first (they start with GET /__admin/health), so the force goes out for a
+    # verification the mock no longer has, whenever the click comes.
+    console.driver.execute_cdp_cmd("Network.enable", {})
+    console.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/__admin/health"]})
+    console.allowed_errors += ["ERR_BLOCKED_BY_CLIENT", "404"]
+    try:
+        console.until(lambda d: "offline" in console.text("#connection"))
+        console.mock.reset()  # gone under the page's feet: the force answers 404
+        console.click("form.force button[type=submit]")
+        console.until(lambda d: "Forcing the status failed: HTTP 404" in console.text("#problem"))
+    finally:
+        console.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    # Back on line, the page sees the reset and says what became of it.
+    console.until(lambda d: "Gone: the mock was reset" in console.text("#detail-body"))
+    console.until(lambda d: "live" in console.text("#connection"))
 
 
 def test_replaying_a_message_shows_the_new_attempt(console: Console) -> None:
@@ -234,9 +291,9 @@ def test_replaying_a_message_shows_the_new_attempt(console: Console) -> None:
     console.open_detail(verification_id)
     console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")) == 1)
     assert "delivered" in console.text(".message-head")
-    console.driver.find_element(By.CSS_SELECTOR, ".message-head button").click()
+    console.click(".message-head button")
     console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")) == 2)
-    second = console.driver.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr")[1].text.split()
+    second = console.texts(".message .attempts tbody tr")[1].split()
     assert second[0] == "2" and "replay" in second and "200" in second
     assert "attempt 2 → 200" in console.text("#notice")
     assert len(console.receiver.received) == 2
@@ -296,7 +353,7 @@ def test_endpoints_show_their_secret_with_a_copy_button(console: Console) -> Non
     console.until(lambda d: console.receiver.url in console.text("#endpoint-rows"))
     row = console.text("#endpoint-rows tbody tr")
     assert "whsec_c29oYXItbW9jay1kZWZhdWx0LXNlY3JldCE=" in row and "config" in row
-    console.driver.find_element(By.CSS_SELECTOR, "#endpoint-rows button").click()
+    console.click("#endpoint-rows button")
     # Copied, or (no clipboard in this browser) the secret selected and a message saying so.
     console.until(lambda d: "Copied" in console.text("#notice") or "press Ctrl+C" in console.text("#problem"))
 
@@ -346,12 +403,12 @@ def test_usable_at_a_phone_width(console: Console) -> None:
     console.until(lambda d: set(ids) <= set(console.row_ids()))
     assert _fits_the_width(console)
     console.open_detail(ids[1])
-    console.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message .attempts tbody tr"))
+    console.settled(1)
     assert _fits_the_width(console)
     force = console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]")
     console.driver.execute_script("arguments[0].scrollIntoView()", force)
     assert force.is_displayed()
-    Select(console.driver.find_element(By.ID, "force-status")).select_by_value("complete.eligible")
+    console.choose("force-status", "complete.eligible")
     force.click()
     console.until(lambda d: console.status_of(ids[1]) == "complete.eligible")
     if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1":
@@ -373,7 +430,7 @@ def test_screenshot_of_a_busy_console(console: Console, tmp_path: Path) -> None:
     broken = {k: v for k, v in request_for().items() if k != "specialtyCode"}
     console.mock.http.post("/v2/verifications", json=broken, headers=console.mock.headers())
     console.open_detail(made[0])
-    console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".message")) == 2)
+    console.settled(2)
     target = SCREENSHOTS if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1" else tmp_path
     console.driver.set_window_size(WIDE[0], 1400)
     path = target / "dashboard.png"
