@@ -1,7 +1,7 @@
 """The console (`GET /__admin/ui`) in a real browser: headless Chromium driven by Selenium.
 
-The mock runs on loopback; verifications are made through Sohar's API and the admin API from
-outside the page, and the page must show them without a reload. Every test ends with no error
+The mock runs on loopback; verifications and discoveries are made through Sohar's API and the
+admin API from outside the page, and the page must show them without a reload. Every test ends with no error
 in the browser's console. Needs Debian's `chromium` and `chromium-driver` and the `ui-test`
 extra (`pip install -e '.[ui-test]'`); elsewhere the tests skip, saying so; under CI they fail.
 
@@ -149,6 +149,22 @@ class Console:
         response = self.mock.http.post("/v2/verifications", json=body, headers=self.mock.headers(environment))
         assert response.status_code == 201, response.text
         return str(response.json()["verificationId"])
+
+    def discover(self, state: str = "NY", environment: str = "sandbox", **fields: str) -> str:
+        patient = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": state}
+        body = {"patient": patient, **fields}
+        response = self.mock.http.post("/v2/discovery", json=body, headers=self.mock.headers(environment))
+        assert response.status_code == 201, response.text
+        return str(response.json()["discoveryId"])
+
+    def show(self, key: str) -> None:
+        """Open one of the lists (verifications, discoveries) by its button."""
+        self.click(f'[data-key="show-{key}"]')
+        self.until(
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, f'[data-key="show-{key}"]').get_attribute("aria-pressed") == "true"
+            )
+        )
 
     def settled(self, messages: int) -> None:
         """The open detail shows `messages` webhook messages, every one delivered: with the clock
@@ -378,7 +394,16 @@ def test_keyboard_reaches_every_control_and_inputs_have_labels(console: Console)
         ActionChains(console.driver).send_keys(Keys.TAB).perform()  # to the page: a file input takes keys as a path
         active = console.driver.switch_to.active_element
         reached.append(active.get_attribute("id") or active.get_attribute("data-key") or active.text)
-    expected = ["advance-seconds", "Advance", "scenario-file", "Load scenario", "reset", "filter-status"]
+    expected = [
+        "advance-seconds",
+        "Advance",
+        "scenario-file",
+        "Load scenario",
+        "reset",
+        "show-verifications",
+        "show-discoveries",
+        "filter-status",
+    ]
     assert [name for name in dict.fromkeys(reached) if name in expected] == expected, reached
     assert f"open-{verification_id}" in reached, reached
 
@@ -388,6 +413,127 @@ def test_keyboard_reaches_every_control_and_inputs_have_labels(console: Console)
     ActionChains(console.driver).send_keys(Keys.ESCAPE).perform()
     console.until(lambda d: d.switch_to.active_element.get_attribute("data-key") == f"open-{verification_id}")
     assert console.driver.find_element(By.ID, "detail").get_attribute("hidden") is not None
+
+
+SLOW_DISCOVERY = """
+discovery:
+  rules:
+    - name: slow-search
+      match: {patient.state: WY}
+      outcome: {status: pending, delay: 1, recoverAfter: 30, then: {status: complete, coverages: []}}
+"""
+
+
+def test_discoveries_appear_live_with_their_detail_and_webhooks(console: Console) -> None:
+    console.open()
+    verification_id = console.create()
+    console.until(lambda d: verification_id in console.row_ids())
+    loaded = console.mock.http.post("/__admin/scenarios", params={"name": "slow.yaml"}, content=SLOW_DISCOVERY)
+    assert loaded.status_code == 201, loaded.text
+    console.show("discoveries")
+    assert console.driver.current_url.endswith("#discoveries")
+    console.until(lambda d: console.row_ids() == [] and "POST /v2/discovery" in console.text("#rows-empty"))
+    assert console.text("#list-title").startswith("Discoveries")
+
+    found = console.discover("NY", id="intake-ny")
+    nothing = console.discover("OH")
+    slow = console.discover("WY", environment="production")
+    console.until(lambda d: console.row_ids() == [slow, nothing, found])  # newest first, only discoveries
+    assert console.status_of(found) == "complete" and "62308 / 00000000" in console.row_text(found)
+    assert "intake-ny" in console.row_text(found) and "sandbox-discovery-NY" in console.row_text(found)
+    assert "none" in console.row_text(nothing).split()
+    assert console.status_of(slow) == "pending" and "production" in console.row_text(slow)
+
+    console.mock.advance(1)  # the slow search says `pending`, from outside the page
+    console.mock.advance(30)  # and completes, finding nothing
+    console.until(lambda d: console.status_of(slow) == "complete")
+    console.choose("filter-status", "pending")
+    console.until(lambda d: console.row_ids() == [])
+    console.choose("filter-status", "")
+    console.driver.find_element(By.ID, "filter-text").send_keys("62308")
+    console.until(lambda d: console.row_ids() == [found])
+    console.driver.find_element(By.ID, "filter-text").clear()
+    console.driver.find_element(By.ID, "filter-text").send_keys(Keys.BACKSPACE)
+
+    console.open_detail(slow)
+    console.settled(2)
+    steps = [step.split() for step in console.texts(".timeline li")]
+    assert [(step[1], step[-1]) for step in steps] == [
+        ("pending", "created"),
+        ("pending", "scheduled"),
+        ("complete", "scheduled"),
+    ]
+    heads = console.texts(".message-head")
+    assert all("discovery.updated" in head for head in heads), heads
+    assert "Get Discovery body" in console.text("#detail-body")
+    body = console.text("#detail-body pre.json")
+    assert slow in body and '"status": "complete"' in body
+    assert console.no_reload_happened()
+
+
+def test_forcing_a_discovery_status_changes_the_row(console: Console) -> None:
+    console.open()
+    discovery_id = console.discover("NY")
+    console.receiver.wait_for_count(1)
+    console.show("discoveries")
+    console.until(lambda d: discovery_id in console.row_ids())
+    console.open_detail(discovery_id)
+    console.settled(1)
+    choices = console.texts("#force-status option")
+    assert sorted(choices) == ["complete", "pending"]  # the admin contract's
+    assert console.driver.find_elements(By.ID, "force-reason") == []  # a discovery has no statusReason
+
+    console.driver.find_element(By.ID, "force-coverages").send_keys("60054:00000001, 62308:A100")
+    console.click("form.force button[type=submit]")
+    console.until(lambda d: "60054 / 00000001 +1" in console.row_text(discovery_id))
+    assert console.text("#notice") == f"Forced {discovery_id} to complete (found: 60054 / 00000001, 62308 / A100)."
+    console.settled(2)
+    console.until(lambda d: "forced" in console.text(".timeline"))
+    console.until(lambda d: "A100" in console.text("#detail-body pre.json"))
+
+    console.choose("force-status", "pending")
+    assert not console.driver.find_element(By.ID, "force-coverages").is_enabled()
+    console.click("form.force button[type=submit]")
+    console.until(lambda d: console.status_of(discovery_id) == "pending")
+    console.settled(3)
+    assert "none" not in console.row_text(discovery_id).split()  # nothing found while searching
+
+    # A refusal is the mock's own message.
+    console.choose("force-status", "complete")
+    console.driver.find_element(By.ID, "force-coverages").send_keys("99999:1")
+    console.allowed_errors.append("/status")  # the browser logs the 400 it was answered
+    console.click("form.force button[type=submit]")
+    console.until(lambda d: "Forcing the status failed: HTTP 400: unknown payer '99999'" in console.text("#problem"))
+
+    # A replay of a discovery's message shows its new attempt.
+    message_id = console.fresh(
+        lambda: console.driver.find_elements(By.CSS_SELECTOR, ".message")[0].get_attribute("data-message")
+    )
+    console.click(f'.message[data-message="{message_id}"] .message-head button')
+    replayed = f'.message[data-message="{message_id}"] .attempts tbody tr'
+    console.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, replayed)) == 2)
+    assert "replay" in console.texts(replayed)[1].split()
+
+    # Back to the verifications: only they are listed, and the address says so.
+    verification_id = console.create()
+    console.show("verifications")
+    console.until(lambda d: console.row_ids() == [verification_id])
+    assert "#" not in console.driver.current_url
+    assert console.no_reload_happened()
+
+
+def test_the_address_opens_the_discoveries(console: Console) -> None:
+    discovery_id = console.discover("CA")
+    console.driver.set_window_size(*WIDE)
+    console.driver.get("about:blank")  # a page already open would take the address as a move within it
+    console.driver.get(f"{console.mock.base_url}/__admin/ui#discoveries")
+    console.until(lambda d: discovery_id in console.row_ids())
+    pressed = console.driver.find_element(By.CSS_SELECTOR, '[data-key="show-discoveries"]')
+    assert pressed.get_attribute("aria-pressed") == "true"
+    assert "60054 / 00000000" in console.row_text(discovery_id)
+    console.driver.execute_script("window.sameDocument = true; location.hash = 'verifications'")
+    console.until(lambda d: console.text("#list-title").startswith("Verifications"))
+    assert console.no_reload_happened()
 
 
 def _fits_the_width(console: Console) -> bool:
@@ -434,5 +580,23 @@ def test_screenshot_of_a_busy_console(console: Console, tmp_path: Path) -> None:
     target = SCREENSHOTS if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1" else tmp_path
     console.driver.set_window_size(WIDE[0], 1400)
     path = target / "dashboard.png"
+    assert console.driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_screenshot_of_the_discoveries(console: Console, tmp_path: Path) -> None:
+    """The README's picture of the second list: sandbox values, a roster search, one forced."""
+    console.open()
+    made = [console.discover(state, id=f"intake-{n}") for n, state in enumerate(("CA", "DE", "OH", "NY"), 201)]
+    roster = console.discover("CA", environment="production", id="intake-205")
+    console.show("discoveries")
+    console.until(lambda d: set([*made, roster]) <= set(console.row_ids()))
+    forced = {"status": "complete", "coverages": [{"payerId": "62308", "memberId": "A100"}]}
+    console.mock.http.post(f"/__admin/discoveries/{made[1]}/status", json=forced)
+    console.open_detail(made[1])
+    console.settled(2)
+    target = SCREENSHOTS if os.environ.get("SOHAR_MOCK_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    console.driver.set_window_size(WIDE[0], 1200)
+    path = target / "dashboard-discoveries.png"
     assert console.driver.save_screenshot(str(path))
     assert path.stat().st_size > 10_000

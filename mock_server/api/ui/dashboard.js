@@ -8,9 +8,10 @@ const SLOW_EVERY = 5; // endpoints and scenario files: every fifth poll, and aft
 const KEEP_ROWS = 1000;
 const SHOW_ROWS = 300;
 const KEEP_JOURNAL = 200;
-const FORCE_PATH = "/__admin/verifications/{verificationId}/status";
 
-// One entry per product with the asynchronous lifecycle; a discovery list is one more entry.
+// One entry per product with the asynchronous lifecycle (created → pending → final on the mock
+// clock, a webhook per change, forced statuses): each says where the admin API keeps it and how
+// its rows and details read; everything else is shared.
 const RESOURCES = [
   {
     key: "verifications",
@@ -19,9 +20,14 @@ const RESOURCES = [
     idField: "verificationId",
     list: "/__admin/verifications",
     detail: (id) => `/__admin/verifications/${encodeURIComponent(id)}`,
-    force: (id) => FORCE_PATH.replace("{verificationId}", encodeURIComponent(id)),
-    forceOperation: FORCE_PATH,
+    forceOperation: "/__admin/verifications/{verificationId}/status",
     deliveriesFilter: "verificationId",
+    healthCount: "verifications",
+    cap: "--max-verifications",
+    bodyTitle: "Get Verification body",
+    placeholder: "id, verification id, member, rule",
+    empty: "Nothing yet: create one through the API, or run `sohar-mock trigger complete.eligible`.",
+    reasons: true,
     // `optional` columns give way on a phone's width, `secondary` ones to an open detail panel;
     // the row's button opens everything.
     columns: [
@@ -35,8 +41,95 @@ const RESOURCES = [
       { title: "next transition", cell: (v) => nextCell(v.nextTransitionAt), optional: true, secondary: true },
     ],
     searchable: (v) => [v.verificationId, v.id, v.memberId, v.rule || "roster", v.payerId, v.status, v.statusReason],
+    facts: (v) => [
+      ["status", statusBadge(v.status)],
+      ["statusReason", text(v.statusReason || "—")],
+      ["environment", text(v.environment)],
+      ["id", text(v.id || "—")],
+      ["member / payer", text(`${v.memberId || "—"} / ${v.payerId || "—"}`)],
+      ["decided by", text(v.rule || "the roster")],
+      ["created", timeCell(v.created)],
+      ["next transition", v.nextTransitionAt ? nextCell(v.nextTransitionAt) : text("—")],
+    ],
+    forceBody: (form) => ({ status: form.status, statusReason: form.reason || null }),
+    forced: (answer) => `${answer.status}${answer.statusReason ? ` / ${answer.statusReason}` : ""}`,
+  },
+  {
+    key: "discoveries",
+    title: "Discoveries",
+    noun: "discovery",
+    idField: "discoveryId",
+    list: "/__admin/discoveries",
+    detail: (id) => `/__admin/discoveries/${encodeURIComponent(id)}`,
+    forceOperation: "/__admin/discoveries/{discoveryId}/status",
+    deliveriesFilter: "discoveryId",
+    healthCount: "discoveries",
+    cap: "--max-discoveries",
+    bodyTitle: "Get Discovery body",
+    placeholder: "id, discovery id, state, payer, member, rule",
+    empty: "Nothing yet: create one through the API (POST /v2/discovery), or run `sohar-mock discover NY`.",
+    reasons: false,
+    columns: [
+      { title: "created", cell: (d) => timeCell(d.created), optional: true },
+      { title: "status", cell: (d) => statusBadge(d.status) },
+      { title: "env", cell: (d) => text(d.environment), optional: true },
+      { title: "discovery id", cell: (d) => idCell(d.discoveryId, true) },
+      { title: "id", cell: (d) => text(d.id || ""), optional: true },
+      { title: "state", cell: (d) => text(d.state || ""), optional: true, secondary: true },
+      { title: "found", cell: (d) => text(foundSummary(d)), optional: true },
+      { title: "decided by", cell: (d) => text(d.rule || "roster search"), optional: true, secondary: true },
+      { title: "next transition", cell: (d) => nextCell(d.nextTransitionAt), optional: true, secondary: true },
+    ],
+    searchable: (d) => [
+      d.discoveryId,
+      d.id,
+      d.state,
+      d.rule || "roster search",
+      d.status,
+      ...d.coverages.flatMap((c) => [c.payerId, c.memberId]),
+    ],
+    facts: (d) => [
+      ["status", statusBadge(d.status)],
+      ["environment", text(d.environment)],
+      ["id", text(d.id || "—")],
+      ["state searched", text(d.state || "—")],
+      ["coverages found", text(d.status === "complete" ? coverageList(d.coverages) : "— (still searching)")],
+      ["decided by", text(d.rule || "the roster search")],
+      ["created", timeCell(d.created)],
+      ["next transition", d.nextTransitionAt ? nextCell(d.nextTransitionAt) : text("—")],
+    ],
+    // `complete` with no coverages typed: what the scenarios decide for its request.
+    forceBody: (form) => {
+      const coverages = parseCoverages(form.coverages || "");
+      return form.status === "complete" && coverages.length ? { status: form.status, coverages } : { status: form.status };
+    },
+    forced: (answer) => `${answer.status}${answer.status === "complete" ? ` (found: ${coverageList(answer.coverages)})` : ""}`,
   },
 ];
+
+function coverageList(coverages) {
+  return coverages.length ? coverages.map((c) => `${c.payerId} / ${c.memberId}`).join(", ") : "none";
+}
+
+function foundSummary(discovery) {
+  if (discovery.status !== "complete") return "";
+  const [first, ...more] = discovery.coverages;
+  if (!first) return "none";
+  return `${first.payerId} / ${first.memberId}${more.length ? ` +${more.length}` : ""}`;
+}
+
+// "60054:00000001, 62308:A100" → [{payerId, memberId}, …]; a malformed pair goes to the mock as
+// typed, so its refusal is the mock's own message.
+function parseCoverages(typed) {
+  return typed
+    .split(/[,\n]/)
+    .map((pair) => pair.trim())
+    .filter((pair) => pair)
+    .map((pair) => {
+      const [payerId, ...rest] = pair.split(":");
+      return { payerId: payerId.trim(), memberId: rest.join(":").trim() };
+    });
+}
 
 const state = {
   resource: RESOURCES[0],
@@ -51,7 +144,6 @@ const state = {
   journalSeq: 0,
   now: null, // mock clock, Unix seconds
   tick: 0,
-  forceOptions: [], // [{status, reasons, required}] from the admin contract
   forceChoice: null, // {id, status, reason} being chosen: kept when a poll redraws the form
   timer: null,
   inFlight: null,
@@ -122,7 +214,8 @@ function nextCell(iso) {
 }
 
 function statusBadge(status) {
-  const kind = status.startsWith("complete.eligible")
+  const kind =
+    status === "complete" || status.startsWith("complete.eligible")
     ? "good"
     : status.startsWith("complete.")
       ? "warn"
@@ -209,10 +302,15 @@ function forgetOldest() {
   }
 }
 
-function startOver() {
+function clearList() {
   state.items.clear();
   state.order.clear();
   state.cursor = null;
+  state.lastRevision = null; // the next poll lists afresh whatever the counter says
+}
+
+function startOver() {
+  clearList();
   state.journal = [];
   state.journalSeq = 0;
 }
@@ -222,6 +320,7 @@ async function refreshList() {
   // Bounded either way: a load test may change 100 000 between two polls; the page keeps the newest.
   const query = state.cursor === null ? `limit=${KEEP_ROWS}` : `since=${state.cursor}&limit=${KEEP_ROWS}`;
   const answer = await api("GET", `${resource.list}?${query}`);
+  if (state.resource !== resource) return; // another list was opened meanwhile: it asks afresh
   if (state.resetRevision !== null && answer.resetRevision !== state.resetRevision) {
     state.resetRevision = answer.resetRevision;
     startOver(); // the mock was reset: what we hold is gone
@@ -295,10 +394,7 @@ function renderList() {
   });
   $("#rows tbody").replaceChildren(...rows);
   $("#rows-empty").hidden = items.length > 0;
-  $("#rows-empty").textContent =
-    state.items.size === 0
-      ? "Nothing yet: create one through the API, or run `sohar-mock trigger complete.eligible`."
-      : "No row matches the filters.";
+  $("#rows-empty").textContent = state.items.size === 0 ? resource.empty : "No row matches the filters.";
   $("#list-title").textContent = `${resource.title} (${items.length}${items.length > SHOW_ROWS ? `, newest ${SHOW_ROWS} shown` : ""})`;
 }
 
@@ -332,7 +428,7 @@ async function refreshDetail() {
     if (error.status === 404) {
       $("#detail-title").textContent = `${resource.noun} ${id}`;
       $("#detail-body").replaceChildren(
-        h("p", { class: "empty" }, "Gone: the mock was reset, or dropped it to stay under --max-verifications."),
+        h("p", { class: "empty" }, `Gone: the mock was reset, or dropped it to stay under ${resource.cap}.`),
       );
       return;
     }
@@ -358,16 +454,7 @@ function renderDetail(detail, messages) {
   const resource = state.resource;
   const id = detail[resource.idField];
   $("#detail-title").textContent = `${resource.noun[0].toUpperCase()}${resource.noun.slice(1)} ${id}`;
-  const facts = dl([
-    ["status", statusBadge(detail.status)],
-    ["statusReason", text(detail.statusReason || "—")],
-    ["environment", text(detail.environment)],
-    ["id", text(detail.id || "—")],
-    ["member / payer", text(`${detail.memberId || "—"} / ${detail.payerId || "—"}`)],
-    ["decided by", text(detail.rule || "the roster")],
-    ["created", timeCell(detail.created)],
-    ["next transition", detail.nextTransitionAt ? nextCell(detail.nextTransitionAt) : text("—")],
-  ]);
+  const facts = dl(resource.facts(detail));
   $("#detail-body").replaceChildren(
     facts,
     forceForm(resource, id, detail),
@@ -391,49 +478,77 @@ function renderDetail(detail, messages) {
     messages.length
       ? h("div", { class: "messages-list" }, ...messages.map(messageBlock))
       : h("p", { class: "empty" }, "None: no endpoint is subscribed to its events."),
-    h("h3", {}, "Get Verification body"),
-    h("pre", { class: "json", tabindex: "0", "aria-label": "Get Verification body" }, JSON.stringify(detail.body, null, 2)),
+    h("h3", {}, resource.bodyTitle),
+    h("pre", { class: "json", tabindex: "0", "aria-label": resource.bodyTitle }, JSON.stringify(detail.body, null, 2)),
   );
 }
 
 function forceForm(resource, id, detail) {
+  const options = resource.forceOptions || [];
   const statusSelect = h(
     "select",
     { id: "force-status", dataset: { key: "force-status" } },
-    ...state.forceOptions.map((o) => h("option", { value: o.status, selected: o.status === detail.status }, o.status)),
+    ...options.map((o) => h("option", { value: o.status, selected: o.status === detail.status }, o.status)),
   );
-  const reasonSelect = h("select", { id: "force-reason", dataset: { key: "force-reason" } });
-  const fillReasons = () => {
-    const option = state.forceOptions.find((o) => o.status === statusSelect.value);
-    const reasons = option ? option.reasons : [];
-    const choices = (option && option.required ? [] : [["", "none"]]).concat(reasons.map((r) => [r, r]));
-    reasonSelect.replaceChildren(...choices.map(([value, label]) => h("option", { value }, label)));
-    reasonSelect.disabled = choices.length <= 1 && !reasons.length;
-  };
   const choice = state.forceChoice && state.forceChoice.id === id ? state.forceChoice : null;
   if (choice) statusSelect.value = choice.status;
-  fillReasons();
-  const reason = choice ? choice.reason : detail.statusReason;
-  if (reason) reasonSelect.value = reason;
-  const remember = () => {
-    state.forceChoice = { id, status: statusSelect.value, reason: reasonSelect.value };
-  };
-  statusSelect.addEventListener("change", () => {
+  const fields = [h("label", { for: "force-status" }, "Status"), statusSelect];
+  let reasonSelect = null;
+  let coveragesInput = null;
+  if (resource.reasons) {
+    reasonSelect = h("select", { id: "force-reason", dataset: { key: "force-reason" } });
+    const fillReasons = () => {
+      const option = options.find((o) => o.status === statusSelect.value);
+      const reasons = option ? option.reasons : [];
+      const choices = (option && option.required ? [] : [["", "none"]]).concat(reasons.map((r) => [r, r]));
+      reasonSelect.replaceChildren(...choices.map(([value, label]) => h("option", { value }, label)));
+      reasonSelect.disabled = choices.length <= 1 && !reasons.length;
+    };
     fillReasons();
-    remember();
+    const reason = choice ? choice.reason : detail.statusReason;
+    if (reason) reasonSelect.value = reason;
+    statusSelect.addEventListener("change", fillReasons);
+    fields.push(h("label", { for: "force-reason" }, "statusReason"), reasonSelect);
+  } else {
+    // A forced `complete` finds what is typed here, or else what the scenarios decide.
+    coveragesInput = h("input", {
+      id: "force-coverages",
+      type: "text",
+      dataset: { key: "force-coverages" },
+      placeholder: "payerId:memberId, … (empty: the scenarios decide)",
+      autocomplete: "off",
+      value: choice ? choice.coverages : "",
+    });
+    const showCoverages = () => {
+      coveragesInput.disabled = statusSelect.value !== "complete";
+    };
+    showCoverages();
+    statusSelect.addEventListener("change", showCoverages);
+    fields.push(h("label", { for: "force-coverages" }, "Coverages found"), coveragesInput);
+  }
+  const typed = () => ({
+    id,
+    status: statusSelect.value,
+    reason: reasonSelect ? reasonSelect.value : "",
+    coverages: coveragesInput ? coveragesInput.value : "",
   });
-  reasonSelect.addEventListener("change", remember);
+  const remember = () => {
+    state.forceChoice = typed();
+  };
+  for (const field of [statusSelect, reasonSelect, coveragesInput]) {
+    if (field) for (const type of ["change", "input"]) field.addEventListener(type, remember);
+  }
   return h(
     "form",
     {
       class: "force",
       onsubmit: async (event) => {
         event.preventDefault();
-        const json = { status: statusSelect.value, statusReason: reasonSelect.value || null };
+        const path = resource.forceOperation.replace(`{${resource.idField}}`, encodeURIComponent(id));
         try {
-          const answer = await api("POST", resource.force(id), { json });
+          const answer = await api("POST", path, { json: resource.forceBody(typed()) });
           state.forceChoice = null;
-          notify(`Forced ${id} to ${answer.status}${answer.statusReason ? ` / ${answer.statusReason}` : ""}.`);
+          notify(`Forced ${id} to ${resource.forced(answer)}.`);
         } catch (error) {
           complain("Forcing the status", error);
         }
@@ -441,10 +556,7 @@ function forceForm(resource, id, detail) {
       },
     },
     h("h3", {}, "Force a status"),
-    h("label", { for: "force-status" }, "Status"),
-    statusSelect,
-    h("label", { for: "force-reason" }, "statusReason"),
-    reasonSelect,
+    ...fields,
     h("button", { type: "submit", dataset: { key: "force-submit" } }, "Force status"),
   );
 }
@@ -708,17 +820,19 @@ async function poll() {
     const health = await api("GET", "/__admin/health");
     state.now = health.clock.nowUnix;
     $("#clock").textContent = `mock clock ${fmtTime(health.clock.now)} UTC · offset ${health.clock.offsetSeconds} s${health.clock.frozen ? " · frozen" : ""}`;
+    const resource = state.resource;
     if (health.revision !== state.lastRevision || health.resetRevision !== state.resetRevision) {
       await refreshList();
       if (state.selected) await refreshDetail();
-      state.lastRevision = health.revision;
+      // Not when another list was opened meanwhile: that one has not been asked for yet.
+      if (state.resource === resource) state.lastRevision = health.revision;
     }
     await refreshJournal();
     if (state.tick % SLOW_EVERY === 0) {
       await refreshEndpoints();
       await refreshScenarios();
     }
-    setConnection(true, `${health.verifications} verifications`);
+    setConnection(true, `${health.verifications} verifications, ${health.discoveries} discoveries`);
   } catch (error) {
     setConnection(false, error.message);
   }
@@ -741,45 +855,69 @@ async function pollNow() {
   await pollOnce();
 }
 
-async function loadForceOptions() {
-  // The choices QA gets are the admin contract's own: a status the contract adds shows up here.
-  const spec = await api("GET", "/__admin/openapi.json");
-  const schema = spec.paths[state.resource.forceOperation].post.requestBody.content["application/json"].schema;
-  state.forceOptions = schema.oneOf.flatMap((variant) =>
+// The choices QA gets are the admin contract's own: a status the contract adds shows up here.
+function forceOptionsFrom(spec, operation) {
+  const schema = spec.paths[operation].post.requestBody.content["application/json"].schema;
+  return schema.oneOf.flatMap((variant) =>
     variant.properties.status.enum.map((status) => ({
       status,
       reasons: ((variant.properties.statusReason || {}).enum || []).filter((r) => r !== null),
       required: (variant.required || []).includes("statusReason"),
     })),
   );
-  const filter = $("#filter-status");
-  filter.replaceChildren(
+}
+
+async function loadForceOptions() {
+  const spec = await api("GET", "/__admin/openapi.json");
+  for (const resource of RESOURCES) resource.forceOptions = forceOptionsFrom(spec, resource.forceOperation);
+}
+
+// The list's own controls follow the resource shown: its statuses, what the search looks through.
+function renderFilters() {
+  const resource = state.resource;
+  $("#filter-status").replaceChildren(
     h("option", { value: "" }, "any"),
-    ...state.forceOptions.map((o) => h("option", { value: o.status }, o.status)),
+    ...(resource.forceOptions || []).map((o) => h("option", { value: o.status }, o.status)),
   );
+  $("#filter-text").placeholder = resource.placeholder;
+  $("#filter-text").value = "";
+}
+
+function resourceNamed(key) {
+  return RESOURCES.find((r) => r.key === key) || RESOURCES[0];
+}
+
+async function show(resource) {
+  state.resource = resource;
+  state.selected = null;
+  state.forceChoice = null;
+  $("#detail").hidden = true;
+  // The address says which list is open, so a reload or a shared link opens the same one.
+  history.replaceState(null, "", resource === RESOURCES[0] ? location.pathname : `#${resource.key}`);
+  clearList();
+  renderResources();
+  renderHead();
+  renderFilters();
+  keepingFocus(renderList);
+  await pollNow();
 }
 
 function renderResources() {
   const nav = $("#resources");
   nav.hidden = RESOURCES.length < 2;
-  nav.replaceChildren(
-    ...RESOURCES.map((r) =>
-      h(
-        "button",
-        {
-          type: "button",
-          "aria-pressed": r === state.resource ? "true" : "false",
-          onclick: async () => {
-            state.resource = r;
-            state.selected = null;
-            $("#detail").hidden = true;
-            startOver();
-            renderResources();
-            renderHead();
-            await pollNow();
+  keepingFocus(() =>
+    nav.replaceChildren(
+      ...RESOURCES.map((r) =>
+        h(
+          "button",
+          {
+            type: "button",
+            dataset: { key: `show-${r.key}` },
+            "aria-pressed": r === state.resource ? "true" : "false",
+            onclick: () => show(r),
           },
-        },
-        r.title,
+          r.title,
+        ),
       ),
     ),
   );
@@ -803,9 +941,12 @@ async function start() {
   }
   $("#filters").addEventListener("submit", (event) => event.preventDefault());
   $("#journal-breaking").addEventListener("change", renderJournal);
+  // An address typed or a link followed within the page (`#discoveries`) opens that list.
+  window.addEventListener("hashchange", () => show(resourceNamed(location.hash.slice(1))));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && state.selected) closeDetail();
   });
+  state.resource = resourceNamed(location.hash.slice(1));
   renderResources();
   renderHead();
   try {
@@ -813,6 +954,7 @@ async function start() {
   } catch (error) {
     complain("Reading the admin contract", error);
   }
+  renderFilters();
   await loop();
 }
 
