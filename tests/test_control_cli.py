@@ -1,5 +1,6 @@
-"""The control subcommands of `sohar-mock` against a real mock on loopback: trigger, listen,
-advance, reset, verifications, deliveries, replay, force, load-scenario."""
+"""The control subcommands of `sohar-mock` against a real mock on loopback: trigger, discover,
+listen, advance, reset, verifications, discoveries, deliveries, replay, force, force-discovery,
+load-scenario."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from conftest import receiving, request_for
 
 from contract_tests.receiver import Reply, WebhookReceiver
 from mock_server.cli import main
-from mock_server.control.triggers import TRIGGERS
+from mock_server.control.triggers import DISCOVERY_STATES, TRIGGERS
 from mock_server.testing import RunningMock, free_port
 
 OWN_ENV = {name: value for name, value in os.environ.items() if not name.startswith("SOHAR_MOCK_")}
@@ -163,6 +164,94 @@ def test_verifications_lists_and_filters(run: Any, mock: RunningMock) -> None:
     assert ran.code == 0 and ran.out.strip() == "(none)"
 
 
+# -- discoveries ----------------------------------------------------------------------------------
+
+
+def discover(mock: RunningMock, state: str = "NY", environment: str = "sandbox") -> str:
+    patient = {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": state}
+    response = mock.http.post("/v2/discovery", json={"patient": patient}, headers=mock.headers(environment))
+    assert response.status_code == 201, response.text
+    return str(response.json()["discoveryId"])
+
+
+@pytest.mark.parametrize(("state", "found"), DISCOVERY_STATES.items())
+def test_discover_reaches_every_sandbox_value(run: Any, mock: RunningMock, state: str, found: str) -> None:
+    ran = run(mock, "discover", state, "--wait", "--json")
+    assert ran.code == 0, ran.err
+    detail = ran.json()
+    assert detail["status"] == "complete" and detail["rule"] == f"sandbox-discovery-{state}"
+    pairs = [f"{c['payerId']}/{c['memberId']}" for c in detail["coverages"]]
+    assert pairs == ([] if found == "none" else [found])
+    assert [step["cause"] for step in detail["timeline"]] == ["created", "scheduled"]
+
+
+def test_discover_prints_a_table_and_passes_the_mocks_refusal(run: Any, mock: RunningMock) -> None:
+    ran = run(mock, "discover", "ny", "--id", "intake-9")
+    assert ran.code == 0, ran.err
+    header, row = ran.out.splitlines()
+    assert header.split()[:4] == ["CREATED", "STATUS", "ENV", "DISCOVERY"]
+    assert "complete" in row and "intake-9" in row and "62308/00000000" in row and "sandbox-discovery-NY" in row
+    refused = run(mock, "discover", "ZZ")
+    assert refused.code == 1 and refused.err.startswith("sohar-mock discover: the mock refused: HTTP 400")
+    assert "patient.state" in refused.err
+
+
+def test_discover_wait_says_when_the_result_is_not_due_yet(run: Any) -> None:
+    with RunningMock(freeze_clock=True, latency=3600) as slow:
+        ran = run(slow, "discover", "NY", "--wait", "--timeout", "0.3")
+        assert ran.code == 1
+        assert "still pending after 0.3 s; its next transition is due at" in ran.err and "sohar-mock advance" in ran.err
+
+
+def test_discoveries_lists_and_filters(run: Any, mock: RunningMock) -> None:
+    found, waiting = discover(mock), discover(mock, "OH")
+    mock.http.post(f"/__admin/discoveries/{waiting}/status", json={"status": "pending"})
+    ran = run(mock, "discoveries")
+    assert ran.code == 0 and found in ran.out and waiting in ran.out and "62308/00000000" in ran.out
+    ran = run(mock, "discoveries", "--status", "pending", "--json")
+    assert [d["discoveryId"] for d in ran.json()["discoveries"]] == [waiting]
+    ran = run(mock, "discoveries", "--status", "complete", "--json")
+    assert [d["discoveryId"] for d in ran.json()["discoveries"]] == [found]
+    ran = run(mock, "discoveries", "--limit", "1", "--json")
+    assert [d["discoveryId"] for d in ran.json()["discoveries"]] == [waiting]
+    assert run(mock, "discoveries", "--environment", "production").out.strip() == "(none)"
+    assert run(mock, "discoveries", "--status", "eligible").code == 2  # not a discovery status: argparse
+
+
+def test_force_discovery_and_its_errors(run: Any, mock: RunningMock) -> None:
+    discovery_id = discover(mock)
+    ran = run(
+        mock, "force-discovery", discovery_id, "complete", "--coverage", "60054:00000001", "--coverage", "62308:A100"
+    )
+    assert ran.code == 0, ran.err
+    assert "60054/00000001, 62308/A100" in ran.out
+    ran = run(mock, "force-discovery", discovery_id, "pending", "--json")
+    assert ran.code == 0 and ran.json()["status"] == "pending" and ran.json()["coverages"] == []
+    refused = run(mock, "force-discovery", discovery_id, "pending", "--coverage", "60054:1")
+    assert refused.code == 1 and "param coverages" in refused.err
+    unknown = run(mock, "force-discovery", discovery_id, "complete", "--coverage", "99999:1")
+    assert unknown.code == 1 and "unknown payer '99999'" in unknown.err
+    assert run(mock, "force-discovery", discovery_id, "complete", "--coverage", "60054").code == 2
+    missing = run(mock, "force-discovery", "nope", "complete")
+    assert (
+        missing.code == 1 and missing.err.strip() == "sohar-mock force-discovery: the mock refused: HTTP 404: not found"
+    )
+
+
+def test_deliveries_of_a_discovery(run: Any, hooked: tuple[RunningMock, WebhookReceiver]) -> None:
+    mock, receiver = hooked
+    discovery_id = discover(mock)
+    create(mock)
+    receiver.wait_for_count(2)
+    mock.advance(0)
+    ran = run(mock, "deliveries", "--discovery-id", discovery_id, "--json")
+    [message] = ran.json()["deliveries"]
+    assert message["discoveryId"] == discovery_id and message["event"] == "sandbox.discovery.updated"
+    table = run(mock, "deliveries", "--discovery-id", discovery_id)
+    assert discovery_id in table.out and "VERIFICATION/DISCOVERY ID" in table.out
+    assert len(table.out.strip().splitlines()) == 2
+
+
 def test_deliveries_replay_and_their_errors(run: Any, hooked: tuple[RunningMock, WebhookReceiver]) -> None:
     mock, receiver = hooked
     verification_id = create(mock)
@@ -217,7 +306,15 @@ def test_load_scenario(run: Any, mock: RunningMock, tmp_path: Path) -> None:
 
 def test_no_mock_at_the_url_is_one_line_and_exit_2(run: Any) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    for command in (["verifications"], ["reset"], ["trigger", "complete.eligible"], ["listen"], ["advance", "1"]):
+    for command in (
+        ["verifications"],
+        ["discoveries"],
+        ["reset"],
+        ["trigger", "complete.eligible"],
+        ["discover", "NY"],
+        ["listen"],
+        ["advance", "1"],
+    ):
         ran = run(url, *command)
         assert ran.code == 2
         assert ran.err == f"sohar-mock {command[0]}: no mock answers at {url} (connection refused)\n"
@@ -301,10 +398,13 @@ def test_listen_prints_each_attempt_and_stops_on_ctrl_c(hooked: tuple[RunningMoc
         mock.http.post(f"/__admin/webhooks/deliveries/{message['id']}/replay")
         replay = listening.wait_for(listening.lines, lambda t: "replay -> 200" in t)
         assert message["id"] in replay
+        discovery_id = discover(mock)
+        found = listening.wait_for(listening.lines, lambda t: discovery_id in t)
+        assert "sandbox.discovery.updated" in found and "complete" in found and "scheduled -> 200" in found
     finally:
         code = listening.interrupt()
     assert code == 0
-    assert listening.lines[0].split()[:3] == ["at", "event", "verification"]
+    assert listening.lines[0].split()[:3] == ["at", "event", "verification/discovery"]
     assert "".join(listening.errors).endswith("stopped\n") and "Traceback" not in "".join(listening.errors)
 
 

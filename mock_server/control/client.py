@@ -1,5 +1,5 @@
-"""A running mock over HTTP: its admin API (openapi/admin.yaml) and the two Sohar operations
-`trigger` needs. Every failure becomes one of two exceptions with a one-line message."""
+"""A running mock over HTTP: its admin API (openapi/admin.yaml) and the Sohar operations
+`trigger` and `discover` need. Every failure becomes one of two exceptions with a one-line message."""
 
 from __future__ import annotations
 
@@ -76,6 +76,18 @@ class MockClient:
         body = {"status": status, "statusReason": reason}
         return dict(self.call("POST", f"/__admin/verifications/{verification_id}/status", json=body))
 
+    def discoveries(self, **filters: Any) -> dict[str, Any]:
+        return dict(self.call("GET", "/__admin/discoveries", params=_present(filters)))
+
+    def discovery(self, discovery_id: str) -> dict[str, Any]:
+        return dict(self.call("GET", f"/__admin/discoveries/{discovery_id}"))
+
+    def force_discovery(self, discovery_id: str, status: str, coverages: list[dict[str, str]] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": status}
+        if coverages is not None:
+            body["coverages"] = coverages
+        return dict(self.call("POST", f"/__admin/discoveries/{discovery_id}/status", json=body))
+
     def deliveries(self, **filters: Any) -> dict[str, Any]:
         return dict(self.call("GET", "/__admin/webhooks/deliveries", params=_present(filters)))
 
@@ -95,6 +107,10 @@ class MockClient:
     def create_verification(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"}
         return dict(self.call("POST", "/v2/verifications", json=body, headers=headers))
+
+    def create_discovery(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"}
+        return dict(self.call("POST", "/v2/discovery", json=body, headers=headers))
 
 
 def _present(filters: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""The control subcommands of `sohar-mock`: trigger, listen, advance, reset, verifications,
-deliveries, replay, force, load-scenario. Exit codes as elsewhere: 0 done, 1 the mock said no
-(or a trigger ended elsewhere than asked), 2 bad usage or no mock at the URL."""
+"""The control subcommands of `sohar-mock`: trigger, discover, listen, advance, reset,
+verifications, discoveries, deliveries, replay, force, force-discovery, load-scenario. Exit codes
+as elsewhere: 0 done, 1 the mock said no (or a trigger ended elsewhere than asked), 2 bad usage
+or no mock at the URL."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from typing import Any
 from ..domain.auth import ENVIRONMENTS
 from ..domain.lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES
 from ..settings import DEFAULT_CREDENTIALS
+from ..statuses import DISCOVERY_COMPLETE, DISCOVERY_STATUSES
 from ..webhooks.messages import STATES
 from . import listen, triggers
 from .client import MockClient, Refused, Unreachable
 from .formatting import (
     ATTEMPT_COLUMNS,
     DELIVERY_COLUMNS,
+    DISCOVERY_COLUMNS,
     VERIFICATION_COLUMNS,
     clock_line,
     emit,
@@ -52,6 +55,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
     return value
+
+
+def _coverage(text: str) -> dict[str, str]:
+    payer_id, _, member_id = text.partition(":")
+    if not payer_id.strip() or not member_id.strip():
+        raise argparse.ArgumentTypeError(f"expected PAYER_ID:MEMBER_ID, got {text!r}")
+    return {"payerId": payer_id.strip(), "memberId": member_id.strip()}
 
 
 def _seconds(text: str) -> float:
@@ -126,21 +136,20 @@ def run_trigger(args: argparse.Namespace, client: MockClient) -> int:
         return EXIT_USAGE
     token = client.token(*_credentials(args))
     created = client.create_verification(token, triggers.request_body(trigger, args.id))
-    detail = client.verification(created["verificationId"])
+    verification_id = created["verificationId"]
+    detail = client.verification(verification_id)
     if args.wait:
-        deadline = time.monotonic() + args.timeout
-        while not _reached(detail, trigger.status):
-            if time.monotonic() > deadline:
-                emit(sys.stdout, detail, args.json, _trigger_table)
-                nxt = detail.get("nextTransitionAt")
-                hint = f"; its next transition is due at {nxt} on the mock clock (sohar-mock advance)" if nxt else ""
-                print(
-                    f"sohar-mock trigger: still {detail['status']} after {args.timeout:g} s{hint}",
-                    file=sys.stderr,
-                )
-                return EXIT_REFUSED
-            time.sleep(WAIT_POLL_SECONDS)
-            detail = client.verification(created["verificationId"])
+        waited = _wait(
+            "trigger",
+            args,
+            detail,
+            lambda: client.verification(verification_id),
+            lambda d: _reached(d, trigger.status),
+            _trigger_table,
+        )
+        if waited is None:
+            return EXIT_REFUSED
+        detail = waited
     detail["trigger"] = {"memberId": trigger.member_id, "status": trigger.status, "statusReason": trigger.reason}
     emit(sys.stdout, detail, args.json, _trigger_table)
     if (
@@ -163,6 +172,56 @@ def run_trigger(args: argparse.Namespace, client: MockClient) -> int:
 
 def _trigger_table(detail: dict[str, Any]) -> str:
     return table([detail], VERIFICATION_COLUMNS)
+
+
+def _wait(
+    name: str,
+    args: argparse.Namespace,
+    detail: dict[str, Any],
+    fetch: Callable[[], dict[str, Any]],
+    done: Callable[[dict[str, Any]], bool],
+    render: Callable[[dict[str, Any]], str],
+) -> dict[str, Any] | None:
+    """`detail` fetched again until `done`; None (having said why) after --timeout seconds."""
+    deadline = time.monotonic() + args.timeout
+    while not done(detail):
+        if time.monotonic() > deadline:
+            emit(sys.stdout, detail, args.json, render)
+            nxt = detail.get("nextTransitionAt")
+            hint = f"; its next transition is due at {nxt} on the mock clock (sohar-mock advance)" if nxt else ""
+            print(f"sohar-mock {name}: still {detail['status']} after {args.timeout:g} s{hint}", file=sys.stderr)
+            return None
+        time.sleep(WAIT_POLL_SECONDS)
+        detail = fetch()
+    return detail
+
+
+# -- discover -------------------------------------------------------------------------------
+
+
+def _discovery_table(detail: dict[str, Any]) -> str:
+    return table([detail], DISCOVERY_COLUMNS)
+
+
+def run_discover(args: argparse.Namespace, client: MockClient) -> int:
+    token = client.token(*_credentials(args))
+    created = client.create_discovery(token, triggers.discovery_body(args.state.upper(), args.id))
+    discovery_id = created["discoveryId"]
+    detail = client.discovery(discovery_id)
+    if args.wait:
+        waited = _wait(
+            "discover",
+            args,
+            detail,
+            lambda: client.discovery(discovery_id),
+            lambda d: d["status"] == DISCOVERY_COMPLETE,
+            _discovery_table,
+        )
+        if waited is None:
+            return EXIT_REFUSED
+        detail = waited
+    emit(sys.stdout, detail, args.json, _discovery_table)
+    return 0
 
 
 # -- the other commands ---------------------------------------------------------------------
@@ -201,8 +260,16 @@ def run_verifications(args: argparse.Namespace, client: MockClient) -> int:
     return 0
 
 
+def run_discoveries(args: argparse.Namespace, client: MockClient) -> int:
+    body = client.discoveries(status=args.status, environment=args.environment, limit=args.limit)
+    emit(sys.stdout, body, args.json, lambda b: table(b["discoveries"], DISCOVERY_COLUMNS))
+    return 0
+
+
 def run_deliveries(args: argparse.Namespace, client: MockClient) -> int:
-    body = client.deliveries(state=args.state, verificationId=args.verification_id, event=args.event)
+    body = client.deliveries(
+        state=args.state, verificationId=args.verification_id, discoveryId=args.discovery_id, event=args.event
+    )
     emit(sys.stdout, body, args.json, lambda b: table(b["deliveries"], DELIVERY_COLUMNS))
     return 0
 
@@ -219,6 +286,12 @@ def run_replay(args: argparse.Namespace, client: MockClient) -> int:
 def run_force(args: argparse.Namespace, client: MockClient) -> int:
     body = client.force(args.verification_id, args.status, args.reason)
     emit(sys.stdout, body, args.json, lambda b: table([b], VERIFICATION_COLUMNS))
+    return 0
+
+
+def run_force_discovery(args: argparse.Namespace, client: MockClient) -> int:
+    body = client.force_discovery(args.discovery_id, args.status, args.coverage)
+    emit(sys.stdout, body, args.json, _discovery_table)
     return 0
 
 
@@ -262,22 +335,50 @@ def add_commands(sub: Any) -> None:
     trigger.add_argument("--client-id", help="credentials (default: the mock's documented ones)")
     trigger.add_argument("--client-secret")
 
+    sandbox_values = ", ".join(f"{state} {found}" for state, found in triggers.DISCOVERY_STATES.items())
+    discover = command(
+        "discover",
+        run_discover,
+        "create a discovery for the documented patient in STATE (Sohar's sandbox values decide what is found)",
+    )
+    discover.add_argument(
+        "state",
+        metavar="STATE",
+        help=f"two-letter state; with sandbox credentials {sandbox_values}; any other searches the rosters",
+    )
+    discover.add_argument("--environment", choices=ENVIRONMENTS, default="sandbox", help="default sandbox")
+    discover.add_argument("--id", help="your own id for the discovery (the request's `id`)")
+    discover.add_argument("--wait", action="store_true", help="wait until it is complete, then print it")
+    discover.add_argument("--timeout", type=_seconds, default=30.0, help="seconds --wait waits (default 30)")
+    discover.add_argument("--client-id", help="credentials (default: the mock's documented ones)")
+    discover.add_argument("--client-secret")
+
     follow = command("listen", run_listen, "print every webhook delivery attempt as it happens (Ctrl-C stops)")
     follow.add_argument("--events", nargs="+", metavar="EVENT", help="only these event types")
 
     advance = command("advance", run_advance, "move the mock clock forward; answers once what came due has run")
     advance.add_argument("seconds", metavar="SECONDS", type=_seconds)
 
-    command("reset", run_reset, "back to the start-up state (verifications, journals, clock, runtime scenarios)")
+    command(
+        "reset",
+        run_reset,
+        "back to the start-up state (verifications, discoveries, journals, clock, runtime scenarios)",
+    )
 
     listing = command("verifications", run_verifications, "list verifications, oldest first")
     listing.add_argument("--status", choices=sorted(STATUSES))
     listing.add_argument("--environment", choices=ENVIRONMENTS)
     listing.add_argument("--limit", type=_positive, metavar="N", help="only the newest N")
 
+    discoveries = command("discoveries", run_discoveries, "list discoveries, oldest first")
+    discoveries.add_argument("--status", choices=DISCOVERY_STATUSES)
+    discoveries.add_argument("--environment", choices=ENVIRONMENTS)
+    discoveries.add_argument("--limit", type=_positive, metavar="N", help="only the newest N")
+
     deliveries = command("deliveries", run_deliveries, "list webhook messages and their attempts, oldest first")
     deliveries.add_argument("--state", choices=STATES)
     deliveries.add_argument("--verification-id")
+    deliveries.add_argument("--discovery-id")
     deliveries.add_argument("--event")
 
     replay = command("replay", run_replay, "send a webhook message again (same svix-id, signed anew)")
@@ -287,6 +388,19 @@ def add_commands(sub: Any) -> None:
     force.add_argument("verification_id", metavar="VERIFICATION_ID")
     force.add_argument("status", metavar="STATUS", choices=sorted(STATUSES), help=", ".join(sorted(STATUSES)))
     force.add_argument("--reason", choices=REASONS, help="the statusReason the status takes")
+
+    force_discovery = command(
+        "force-discovery", run_force_discovery, "put a discovery in STATUS now and fire its event"
+    )
+    force_discovery.add_argument("discovery_id", metavar="DISCOVERY_ID")
+    force_discovery.add_argument("status", metavar="STATUS", choices=DISCOVERY_STATUSES, help="pending or complete")
+    force_discovery.add_argument(
+        "--coverage",
+        action="append",
+        type=_coverage,
+        metavar="PAYER_ID:MEMBER_ID",
+        help="a coverage a forced complete finds (repeat for more; none given: what the scenarios decide)",
+    )
 
     load = command("load-scenario", run_load_scenario, "load a scenario file into the running mock (until a reset)")
     load.add_argument("file", metavar="FILE", type=Path)

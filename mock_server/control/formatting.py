@@ -64,11 +64,37 @@ VERIFICATION_COLUMNS: list[Column] = [
     ("next transition", lambda v: v.get("nextTransitionAt")),
 ]
 
+
+def subject_id(message: dict[str, Any]) -> object:
+    """What a webhook message is about: its verificationId or its discoveryId."""
+    return message.get("verificationId") or message.get("discoveryId")
+
+
+def coverages(discovery: dict[str, Any]) -> str | None:
+    """`62308/00000000, …` once complete (`none` when nothing was found); nothing while searching."""
+    if discovery.get("status") != "complete":
+        return None
+    found = discovery.get("coverages") or []
+    return ", ".join(f"{c['payerId']}/{c['memberId']}" for c in found) or "none"
+
+
+DISCOVERY_COLUMNS: list[Column] = [
+    ("created", lambda d: d.get("created")),
+    ("status", lambda d: d.get("status")),
+    ("env", lambda d: d.get("environment")),
+    ("discovery id", lambda d: d.get("discoveryId")),
+    ("id", lambda d: d.get("id")),
+    ("state", lambda d: d.get("state")),
+    ("found (payer/member)", coverages),
+    ("rule", lambda d: d.get("rule") or "roster search"),
+    ("next transition", lambda d: d.get("nextTransitionAt")),
+]
+
 DELIVERY_COLUMNS: list[Column] = [
     ("created", lambda m: m.get("created")),
     ("message", lambda m: m.get("id")),
     ("event", lambda m: m.get("event")),
-    ("verification id", lambda m: m.get("verificationId")),
+    ("verification/discovery id", subject_id),
     ("status", lambda m: (m.get("payload") or {}).get("status")),
     ("state", lambda m: m.get("state")),
     ("attempts", lambda m: len(m.get("attempts") or [])),

@@ -13,16 +13,16 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from .client import MockClient
-from .formatting import attempt_result, cell, short_time
+from .formatting import attempt_result, cell, short_time, subject_id
 
 # Often enough that a delivery shows within a second of happening; each poll is one small GET.
 POLL_SECONDS = 0.25
 
-LINE = "{at:<12}  {event:<29}  {verification:<36}  {status:<19}  {message:<31}  {attempt:>7}  {result}"
+LINE = "{at:<12}  {event:<29}  {subject:<36}  {status:<19}  {message:<31}  {attempt:>7}  {result}"
 HEADER = LINE.format(
     at="at",
     event="event",
-    verification="verification id",
+    subject="verification/discovery id",
     status="status",
     message="message",
     attempt="attempt",
@@ -42,7 +42,7 @@ def line(message: dict[str, Any], attempt: dict[str, Any]) -> str:
     return LINE.format(
         at=cell(short_time(attempt.get("at"))),
         event=cell(message.get("event")),
-        verification=cell(message.get("verificationId")),
+        subject=cell(subject_id(message)),
         status=cell(payload.get("status")),
         message=cell(message.get("id")),
         attempt=cell(attempt.get("attempt")),

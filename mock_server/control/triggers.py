@@ -1,4 +1,5 @@
-"""The documented trigger inputs of the default scenarios (README "Triggers"), by outcome."""
+"""The documented trigger inputs of the default scenarios (README "Triggers"), by outcome, and
+the patient a discovery searches for (Sohar's sandbox values: the state decides what is found)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,31 @@ def find(status: str, reason: str | None) -> Trigger:
     if not reasons:
         raise ValueError(f"{status} has no statusReason")
     raise ValueError(f"{status} takes --reason {' or '.join(reasons)}")
+
+
+# Sohar's discovery sandbox values, with sandbox credentials: the patient's state decides the
+# coverage found (payer / member id), as the default scenarios hold them; OH finds none.
+DISCOVERY_STATES: dict[str, str] = {
+    "CA": "60054/00000000",
+    "DE": "60054/00000001",
+    "FL": "60054/10000000",
+    "GA": "60054/10000001",
+    "IL": "60054/10000002",
+    "KY": "OSCAR/00000000",
+    "MA": "06111/00000000",
+    "NY": "62308/00000000",
+    "OH": "none",
+    "TX": "84980/00000000",
+}
+
+
+def discovery_body(state: str, request_id: str | None) -> dict[str, Any]:
+    """Create Discovery (v2) for the documented patient in `state`."""
+    patient = {key: value for key, value in BASE_REQUEST["patient"].items() if key != "state"}
+    body: dict[str, Any] = {"patient": {**patient, "state": state}}
+    if request_id is not None:
+        body["id"] = request_id
+    return body
 
 
 def request_body(trigger: Trigger, request_id: str | None) -> dict[str, Any]:
