@@ -23,7 +23,9 @@ from .consumer_check import DISCOVERY_STATUSES, STATUSES
 # How to reach each status with the packaged default scenarios (payer 60054, John Doe).
 STATUS_TRIGGERS = {
     "complete.eligible": "memberId 00000000",
-    "complete.ineligible": "memberId 00000001 (INACTIVE) or 00000002 (NON_COVERED)",
+    "complete.ineligible": (
+        "memberId 00000001 (INACTIVE), 00000002 (NON_COVERED) or 00000003 (ACTIVE_PENDING_INVESTIGATION)"
+    ),
     "error.member.id": "memberId 10000000",
     "error.member.dob": "memberId 10000001",
     "error.member.name": "memberId 10000002",

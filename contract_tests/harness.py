@@ -5,10 +5,16 @@ with SoharMock() as sohar:
     event = sohar.wait_for_webhook(verification_id=vid, status="complete.eligible")
     found = sohar.wait_for_webhook(discovery_id=did, status="complete")
     sohar.advance(5)
+
+`SoharMock(url="http://mock:8080")` drives a mock that is already running (a container in a
+compose-based CI) with the same API: the receiver is added to it through the admin API after
+every reset, at a URL the mock can reach (`receiver_host`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +97,40 @@ class AdminClient:
     def load_scenario(self, text: str, name: str | None = None) -> dict[str, Any]:
         return dict(self.post("/scenarios", params={"name": name} if name else None, content=text.encode()))
 
+    def add_endpoint(self, url: str) -> dict[str, Any]:
+        return dict(self.post("/webhooks/endpoints", {"url": url}))
+
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        self._json(self.http.delete(f"/webhooks/endpoints/{endpoint_id}"))
+
     def close(self) -> None:
         self.http.close()
 
 
+class MockNotReady(RuntimeError):
+    """The running mock named by `url` cannot serve the fixture (absent, or set up otherwise)."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def scenario_files(paths: tuple[Path, ...]) -> list[Path]:
+    """Files, folders expanded to their *.yaml / *.yml files, in order."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path])
+    return files
+
+
 class SoharMock:
-    """The mock on a free loopback port, subscribed to a receiver that verifies with `svix`."""
+    """The mock on a free loopback port (or the one running at `url`), subscribed to a receiver
+    that verifies with `svix`."""
 
     def __init__(
         self,
@@ -106,35 +140,80 @@ class SoharMock:
         seed: int | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         freeze_clock: bool = False,
+        url: str | None = None,
+        receiver_host: str | None = None,
     ) -> None:
         self.webhook_secret = webhook_secret
-        self.receiver = WebhookReceiver(webhook_secret)
-        settings = Settings(
-            scenario_paths=scenarios,
-            latency=latency,
-            seed=seed,
-            webhook_urls=(self.receiver.url,),
-            webhook_secret=webhook_secret,
-            freeze_clock=freeze_clock,
-        )
-        self._mock = RunningMock(settings, validate_responses=True)
-        self.base_url = self._mock.base_url
-        self.admin = AdminClient(self.base_url)
         self.sandbox_credentials = dict(SANDBOX_CREDENTIALS)
         self.production_credentials = dict(PRODUCTION_CREDENTIALS)
+        self._freeze_clock = freeze_clock
+        self._endpoint_id: str | None = None
+        self._secrets: set[str] = set()
+        self._mock: RunningMock | None = None
+        if url is None:
+            self.receiver = WebhookReceiver(webhook_secret)  # the mock runs here: loopback reaches it
+            settings = Settings(
+                scenario_paths=scenarios,
+                latency=latency,
+                seed=seed,
+                webhook_urls=(self.receiver.url,),
+                webhook_secret=webhook_secret,
+                freeze_clock=freeze_clock,
+            )
+            self._mock = RunningMock(settings, validate_responses=True)
+            self.base_url = self._mock.base_url
+            self._scenario_files: list[Path] = []
+        else:
+            # The mock runs elsewhere: its own flags decide latency, seed and start-up scenarios;
+            # `scenarios` are loaded into it after every reset. The receiver listens on every
+            # interface when the mock reaches it by a name other than loopback (another container).
+            bind = "127.0.0.1" if receiver_host is None or _is_loopback(receiver_host) else "0.0.0.0"
+            self.receiver = WebhookReceiver(host=bind, advertised_host=receiver_host)
+            self.base_url = url.rstrip("/")
+            self._scenario_files = scenario_files(scenarios)
+        self.admin = AdminClient(self.base_url)
+        self._http = httpx.Client(base_url=self.base_url, timeout=30, trust_env=False)
+
+    @property
+    def running_elsewhere(self) -> bool:
+        """True when the fixture drives a mock it did not start (`url`)."""
+        return self._mock is None
 
     def start(self) -> SoharMock:
         self.receiver.start()
         try:
-            self._mock.start()
+            if self._mock is not None:
+                self._mock.start()
+            else:
+                self._check_remote()
+                self.reset()
         except BaseException:
             self.receiver.stop()
             raise
         return self
 
+    def _check_remote(self) -> None:
+        try:
+            health = self.admin.health()
+        except httpx.TransportError as exc:
+            raise MockNotReady(f"no mock answers at {self.base_url} ({exc})") from None
+        frozen = bool(health["clock"]["frozen"])
+        if self._freeze_clock and not frozen:
+            raise MockNotReady(
+                f"sohar_mock_freeze_clock is on, but the mock at {self.base_url} runs on real time:"
+                " start it with --freeze-clock (SOHAR_MOCK_FREEZE_CLOCK=1)"
+            )
+
     def stop(self) -> None:
-        self._mock.stop()
+        if self._mock is not None:
+            self._mock.stop()
+        elif self._endpoint_id is not None:
+            # Leave the shared mock as it was: no more attempts at a receiver about to go.
+            # Already gone (a reset by someone else), or the mock stopped first: nothing to leave.
+            with contextlib.suppress(AssertionError, httpx.HTTPError):
+                self.admin.remove_endpoint(self._endpoint_id)
         self.admin.close()
+        self._http.close()
         self.receiver.stop()
 
     def __enter__(self) -> SoharMock:
@@ -147,13 +226,26 @@ class SoharMock:
         """Back to the start-up state, with an empty webhook inbox."""
         self.admin.reset()
         self.receiver.clear()
+        if self._mock is None:
+            # A reset drops endpoints added through the admin API and runtime scenarios: both again.
+            endpoint = self.admin.add_endpoint(self.receiver.url)
+            self._endpoint_id = endpoint["endpointId"]
+            if endpoint["secret"] not in self._secrets:  # the same start-up secret every time
+                self._secrets.add(endpoint["secret"])
+                self.receiver.add_secret(endpoint["secret"])
+            self.webhook_secret = endpoint["secret"]
+            for path in self._scenario_files:
+                self.admin.load_scenario(path.read_text(encoding="utf-8"), path.name)
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move the mock clock; answers once every transition and webhook attempt due has run."""
         return self.admin.advance(seconds)
 
     def token(self, environment: str = "sandbox") -> str:
-        return self._mock.token(environment)
+        credentials = self.sandbox_credentials if environment == "sandbox" else self.production_credentials
+        response = self._http.post("/oauth/token", json=credentials)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
 
     def headers(self, environment: str = "sandbox") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(environment)}"}
@@ -203,8 +295,16 @@ class SoharMock:
 
     @property
     def contract_violations(self) -> list[str]:
-        """Responses of the mock that broke its own contract (checked on every response)."""
-        return list(self._mock.core.contract_violations)
+        """Responses of the mock that broke its own contract (checked on every response).
+
+        A mock running elsewhere checks them only when started with `--strict`, and names them
+        in its log: this lists how many there were."""
+        if self._mock is not None:
+            return list(self._mock.core.contract_violations)
+        count = int(self.admin.health().get("contractViolations", 0))
+        if not count:
+            return []
+        return [f"{count} response(s) of the mock at {self.base_url} broke its contract (see its log)"]
 
     def wait_for_webhook(
         self,

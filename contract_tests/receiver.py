@@ -178,11 +178,14 @@ class WebhookReceiver:
         path: str = "/webhooks",
         script: Iterable[Reply] = (),
         accepted_status: int = 204,
+        advertised_host: str | None = None,
     ) -> None:
+        """Listens on `host`; `url` names `advertised_host` instead when the sender reaches this
+        machine by another name (a compose service, `host.docker.internal`)."""
         self._inbox = _Inbox([Webhook(secret) for secret in secrets], list(script), accepted_status)
         self._server = _CountingServer((host, port), _handler(self._inbox), self._inbox)
         self._thread: threading.Thread | None = None
-        self.url = f"http://{host}:{self._server.server_address[1]}{path}"
+        self.url = f"http://{advertised_host or host}:{self._server.server_address[1]}{path}"
 
     def start(self) -> WebhookReceiver:
         self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)

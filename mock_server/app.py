@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .api import admin, admin_providers, discovery, providers, sohar, webhook_management
+from .api import admin, admin_providers, dashboard, discovery, providers, sohar, webhook_management
 from .api.responses import error_response
 from .core import MockCore
 from .errors import InternalError, MethodNotAllowed, NotFound, SoharError, UnexpectedStatus
@@ -117,6 +117,7 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
             *admin_providers.routes(core),
             *partner_http.routes(core),
             *partner_admin.routes(core),
+            *dashboard.routes(core),
         ],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
         lifespan=lifespan,

@@ -1,4 +1,4 @@
-"""`sohar-mock`: serve the sandbox, or check scenario files."""
+"""`sohar-mock`: serve the sandbox, check scenario files, or drive a running mock (`control/`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
+from .control import add_commands as add_control_commands
 from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioRegistry, load_file
 from .settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Environment, Flags, Settings, parse_number, resolve
@@ -42,6 +43,7 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
     lines = [
         f"Sohar sandbox mock {__version__} listening on {url}",
         f"  API spec:   {url}/openapi.yaml    admin: {url}/__admin/health",
+        f"  console:    {url}/__admin/ui",
         "  credentials (POST /oauth/token with JSON {client_id, client_secret}):",
     ]
     for c in settings.credentials:
@@ -199,6 +201,7 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", metavar="FILE", help="YAML config file (SOHAR_MOCK_CONFIG)")
     check.set_defaults(func=cmd_check)
+    add_control_commands(sub)
     return p
 
 

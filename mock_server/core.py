@@ -22,6 +22,7 @@ from .journal import RequestJournal
 from .partner import section as partner_section
 from .partner.eligibility import PartnerEligibility
 from .resources import admin_spec_path, partner_spec_path, sohar_spec_path
+from .revisions import Revisions
 from .scenarios import ScenarioFile, ScenarioRegistry, Section, load_file
 from .settings import Settings
 from .webhooks import DeliveryJournal, EndpointRegistry, WebhookDispatcher
@@ -55,6 +56,9 @@ class MockCore:
         self.scheduler = Scheduler(self.clock)
         self.ids = IdSource(settings.seed)
         self.events = EventBus()
+        self.revisions = Revisions()
+        # The revision the latest reset took: a poller whose cursor is older starts over.
+        self.reset_revision = 0
         self.journal = RequestJournal(settings.journal_size)
         self.contract_violations: list[str] = []
         self.store: MemoryStore[Verification] = memory_store(settings.max_verifications, freeze_gc=freeze_gc)
@@ -68,15 +72,28 @@ class MockCore:
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
         self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
         self.verifications = VerificationBackend(
-            self.store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency, self.providers
+            self.store,
+            self.scenarios,
+            self.scheduler,
+            self.events,
+            self.ids,
+            settings.latency,
+            self.providers,
+            self.revisions,
         )
         self.discoveries = DiscoveryBackend(
-            self.discovery_store, self.scenarios, self.scheduler, self.events, self.ids, settings.latency
+            self.discovery_store,
+            self.scenarios,
+            self.scheduler,
+            self.events,
+            self.ids,
+            settings.latency,
+            self.revisions,
         )
         self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
             EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
-            DeliveryJournal(settings.journal_size),
+            DeliveryJournal(settings.journal_size, self.revisions),
             self.scheduler,
             self.ids,
             settings.webhook_timeout,
@@ -114,6 +131,7 @@ class MockCore:
         self.partner.reset()
         self.providers.reset()
         self.webhooks.reset()
+        self.reset_revision = self.revisions.next()
 
 
 def _undelivered_phrase(undelivered: int, in_flight: int) -> str:

@@ -22,6 +22,10 @@ MAX_YAML_DEPTH = 32
 # A file's own nodes are bounded by its size (the request body limit, for uploads).
 MAX_YAML_ALIAS_NODES = 100_000
 
+# A cursor (`since=`) or a count (`limit=`) in an admin query string: no revision or sequence
+# number the mock hands out gets near it, and past it a number is no longer cheap to read.
+MAX_QUERY_NUMBER_DIGITS = 18
+
 # A duration anywhere (a scenario's delay/recoverAfter, --latency, tokenTtl, one clock advance).
 MAX_DURATION_SECONDS = 366 * DAY
 # How far the mock clock may run ahead of real time in all: a century keeps every date the

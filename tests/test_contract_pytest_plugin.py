@@ -6,8 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
+
+import httpx
+import pytest
+from test_cli import serve
 
 USER_SUITE = """
 import httpx
@@ -106,16 +111,34 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     assert plugins.get("sohar_mock") == "contract_tests.pytest_plugin"
 
 
-def test_a_user_suite_needs_only_the_fixture(tmp_path: Path) -> None:
-    (tmp_path / "test_intake.py").write_text(textwrap.dedent(USER_SUITE))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+# The environment without any SOHAR_MOCK_* setting of whoever runs the tests (SOHAR_MOCK_URL
+# would point the fixture at their mock).
+OWN_ENV = {name: value for name, value in os.environ.items() if not name.startswith("SOHAR_MOCK_")}
+
+
+def run_pytest(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args, str(folder)],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        cwd=folder,
+        env={**OWN_ENV, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
     )
+
+
+@pytest.fixture(scope="module")
+def served_mock() -> Iterator[str]:
+    """`sohar-mock serve` as a process of its own, the way compose-based CI runs the container."""
+    with serve() as (url, _):
+        yield url
+
+
+@pytest.mark.parametrize("where", ["in-process", "running"])
+def test_a_user_suite_needs_only_the_fixture(tmp_path: Path, where: str, request: pytest.FixtureRequest) -> None:
+    (tmp_path / "test_intake.py").write_text(textwrap.dedent(USER_SUITE))
+    args = ("--sohar-mock-url", request.getfixturevalue("served_mock")) if where == "running" else ()
+    result = run_pytest(tmp_path, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "6 passed" in result.stdout
 
@@ -158,3 +181,70 @@ def test_ini_options_configure_the_mock(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+RUNNING_SUITE = """
+import httpx
+
+
+def create(sohar_mock, member_id):
+    body = {"patient": {"firstName": "John", "lastName": "Doe", "dateOfBirth": "09/20/2006", "state": "CA",
+                        "memberId": member_id},
+            "payerId": "60054", "placeOfServiceCode": "10", "specialtyCode": "PSY"}
+    response = httpx.post(f"{sohar_mock.base_url}/v2/verifications", json=body, headers=sohar_mock.headers())
+    assert response.status_code == 201
+    return response.json()["verificationId"]
+
+
+def test_team_scenarios_are_loaded_after_each_reset(sohar_mock):
+    assert sohar_mock.running_elsewhere
+    files = [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]]
+    assert files == ["sohar-sandbox", "team"], files
+    event = sohar_mock.wait_for_webhook(create(sohar_mock, "77777777"))
+    assert event.status == "error.payer.npi" and event.verified
+
+
+def test_again_after_a_reset(sohar_mock):
+    assert sohar_mock.webhooks == [] and sohar_mock.admin.verifications() == []
+    assert [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]] == ["sohar-sandbox", "team"]
+    verification_id = create(sohar_mock, "77777777")
+    event = sohar_mock.wait_for_webhook(verification_id)
+    [message] = sohar_mock.admin.deliveries(verificationId=verification_id)
+    assert message["id"] == event.message_id and message["url"].startswith("http://localhost:")
+    assert sohar_mock.contract_violations == []
+"""
+
+
+def test_against_a_running_mock_ini_scenarios_and_the_receiver_host(served_mock: str, tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nsohar_mock_scenarios = team.yaml\nsohar_mock_url = http://127.0.0.1:1\n"
+    )
+    (tmp_path / "team.yaml").write_text(
+        "name: team\nrules:\n  - name: always-npi\n    match: {patient.memberId: '77777777'}\n"
+        "    outcome: {status: error.payer.npi}\n"
+    )
+    (tmp_path / "test_running.py").write_text(textwrap.dedent(RUNNING_SUITE))
+    # The environment variables win over the ini file (whose URL has no mock behind it).
+    result = run_pytest(tmp_path, env={"SOHAR_MOCK_URL": served_mock, "SOHAR_MOCK_RECEIVER_HOST": "localhost"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout
+    # The session took its receiver away when it ended; the last test's scenario is still loaded.
+    endpoints = httpx.get(f"{served_mock}/__admin/webhooks/endpoints").json()["endpoints"]
+    assert [e for e in endpoints if e["source"] == "admin"] == []
+
+
+def test_a_running_mock_on_real_time_is_refused_for_a_frozen_clock_suite(served_mock: str, tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsohar_mock_freeze_clock = true\nsohar_mock_latency = 5\n")
+    (tmp_path / "test_frozen.py").write_text("def test_it(sohar_mock):\n    pass\n")
+    result = run_pytest(tmp_path, "--sohar-mock-url", served_mock)
+    assert result.returncode == 1
+    assert "sohar_mock_freeze_clock is on, but the mock at" in result.stdout
+    assert "start it with --freeze-clock" in result.stdout
+
+
+def test_no_mock_at_the_url_fails_the_tests_saying_so(tmp_path: Path) -> None:
+    (tmp_path / "test_absent.py").write_text("def test_it(sohar_mock):\n    pass\n")
+    result = run_pytest(tmp_path, "--sohar-mock-url", "http://127.0.0.1:1")
+    assert result.returncode == 1 and "sohar_mock: no mock answers at http://127.0.0.1:1" in result.stdout
+    bad = run_pytest(tmp_path, "--sohar-mock-url", "mock:8080")
+    assert bad.returncode == 1 and "must be an http(s):// URL, got 'mock:8080'" in bad.stdout

@@ -18,7 +18,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mock_server"
 # live on different layers: the partner context keeps its domain beside Sohar's and its HTTP
 # adapters beside Sohar's.
 LAYERS: list[set[str]] = [
-    {"mock_server", "limits", "errors", "resources", "ids", "bounded_yaml", "listening", "stopping", "statuses", "npi"},
+    {
+        "mock_server",
+        "limits",
+        "errors",
+        "resources",
+        "ids",
+        "bounded_yaml",
+        "listening",
+        "stopping",
+        "statuses",
+        "npi",
+        "revisions",
+    },
     {"clock"},
     {"scenarios"},
     {"domain", "partner"},
@@ -28,7 +40,7 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"api", "partner.http", "partner.admin"},
     {"app"},
-    {"testing", "cli", "__main__"},
+    {"testing", "cli", "__main__", "control"},
 ]
 
 

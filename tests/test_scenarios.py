@@ -186,7 +186,7 @@ def test_later_files_override_members_and_add_rules() -> None:
     )
     scenarios = ScenarioSet([load_file(DEFAULT), load_text(override, "o.yaml", TODAY)])
     assert scenarios.members[("60054", "00000000")].first_name == "Jane"
-    assert len(scenarios.rules) == 4
+    assert len(scenarios.rules) == 5
 
 
 def test_name_folding() -> None:

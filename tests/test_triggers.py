@@ -14,6 +14,7 @@ TRIGGERS = [
     ("00000000", "complete.eligible", None),
     ("00000001", "complete.ineligible", "INACTIVE"),
     ("00000002", "complete.ineligible", "NON_COVERED"),
+    ("00000003", "complete.ineligible", "ACTIVE_PENDING_INVESTIGATION"),
     ("10000000", "error.member.id", None),
     ("10000001", "error.member.dob", None),
     ("10000002", "error.member.name", None),

@@ -20,10 +20,11 @@ from ..domain.auth import ENVIRONMENTS
 from ..domain.discovery_records import Discovery
 from ..domain.discovery_render import discovery_body
 from ..domain.lifecycle import public_status
+from ..domain.records import Verification
 from ..domain.render import iso_millis, verification_body
 from ..errors import Conflict, InvalidRequest, NotFound, SoharError
 from ..journal import RequestJournal
-from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS
+from ..limits import DAY, MAX_DISCOVERY_COVERAGES, MAX_DURATION_SECONDS, MAX_QUERY_NUMBER_DIGITS
 from ..scenarios import ScenarioError, load_text
 from ..webhooks.messages import STATES as MESSAGE_STATES
 from .json_input import parse_json
@@ -63,14 +64,23 @@ def environment_filter(query: Mapping[str, str]) -> str | None:
     return environment
 
 
+def count_param(query: Mapping[str, str], name: str, meaning: str, *, minimum: int = 0) -> int | None:
+    """A non-negative whole number from the query string (ASCII digits only: `int()` would also
+    take `²`-like digits and fail on them later), or a 400 naming it."""
+    text = query.get(name)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_QUERY_NUMBER_DIGITS) or int(text) < minimum:
+        raise InvalidRequest(name, f"{name} must be {meaning}")
+    return int(text)
+
+
 def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str, Any]:
     """`GET /__admin/requests`: the records that match every filter given, oldest first."""
     conforms = query.get("conforms")
     if conforms is not None and conforms not in _BOOLEANS:
         raise InvalidRequest("conforms", "conforms must be true or false")
-    since = query.get("since")
-    if since is not None and not since.isdigit():
-        raise InvalidRequest("since", "since must be a journal sequence number (a non-negative integer)")
+    since = count_param(query, "since", "a journal sequence number (a non-negative integer)")
     wanted = {
         "operation_id": query.get("operationId"),
         "client_id": query.get("clientId"),
@@ -81,7 +91,7 @@ def journal_page(journal: RequestJournal, query: Mapping[str, str]) -> dict[str,
         for r in journal.records()
         if all(value is None or getattr(r, field) == value for field, value in wanted.items())
         and (conforms is None or r.conforms is _BOOLEANS[conforms])
-        and (since is None or r.seq > int(since))
+        and (since is None or r.seq > since)
     ]
     return {"requests": [r.to_api() for r in records], "count": len(records), "dropped": journal.dropped}
 
@@ -109,6 +119,7 @@ def verification_summary(core: MockCore, verification: Any) -> dict[str, Any]:
         "memberId": verification.request.member_id,
         "rule": verification.rule,
         "nextTransitionAt": iso_millis(verification.timer.due) if verification.timer else None,
+        "revision": verification.revision,
     }
 
 
@@ -125,7 +136,33 @@ def discovery_summary(discovery: Discovery) -> dict[str, Any]:
         "coverages": [{"payerId": c.payer.payer_id, "memberId": c.member_id} for c in found],
         "rule": discovery.rule,
         "nextTransitionAt": iso_millis(discovery.timer.due) if discovery.timer else None,
+        "revision": discovery.revision,
     }
+
+
+def timeline(record: Verification | Discovery) -> list[dict[str, Any]]:
+    """Its changes of status on the mock clock, from creation on; a verification's name their statusReason."""
+    reasons = isinstance(record, Verification)
+
+    def entry(at: float, status: str, status_reason: str | None, cause: str) -> dict[str, Any]:
+        item: dict[str, Any] = {"at": iso_millis(at), "status": status, "cause": cause}
+        if reasons:
+            item["statusReason"] = status_reason
+        return item
+
+    return [entry(record.created, "pending", None, "created")] + [
+        entry(step.at, step.status, step.status_reason, "forced" if step.forced else "scheduled")
+        for step in record.steps()
+    ]
+
+
+def changes(core: MockCore) -> dict[str, int]:
+    """The cursor a poller sends back as `since`, and the revision of the latest reset."""
+    return {"revision": core.revisions.last, "resetRevision": core.reset_revision}
+
+
+def since_param(query: Mapping[str, str]) -> int | None:
+    return count_param(query, "since", "a revision (a non-negative integer) from an earlier answer")
 
 
 _STARTED = time.monotonic()
@@ -143,6 +180,7 @@ async def health(core: MockCore, request: Request) -> Response:
             "maxDiscoveries": core.settings.max_discoveries,
             "clock": clock_state(core),
             "contractViolations": len(core.contract_violations),
+            **changes(core),
         }
     )
 
@@ -176,43 +214,61 @@ async def advance_clock(core: MockCore, request: Request) -> Response:
 
 async def list_verifications(core: MockCore, request: Request) -> Response:
     core.scheduler.run_due()
-    status = request.query_params.get("status")
-    environment = environment_filter(request.query_params)
-    items = [
-        verification_summary(core, v)
+    query = request.query_params
+    status = query.get("status")
+    environment = environment_filter(query)
+    since = since_param(query)
+    limit = count_param(query, "limit", "a whole number from 1", minimum=1)
+    found = [
+        v
         for v in core.store
         if (status is None or public_status(v.status) == status)
         and (environment is None or v.environment == environment)
+        and (since is None or v.revision > since)
     ]
-    return SoharJSONResponse({"verifications": items, "count": len(items)})
+    items = [verification_summary(core, v) for v in (found[-limit:] if limit else found)]
+    return SoharJSONResponse({"verifications": items, "count": len(items), **changes(core)})
 
 
 async def get_verification(core: MockCore, request: Request) -> Response:
     core.scheduler.run_due()
     verification = core.verifications.find(request.path_params["verificationId"])
-    return SoharJSONResponse({**verification_summary(core, verification), "body": verification_body(verification)})
+    return SoharJSONResponse(
+        {
+            **verification_summary(core, verification),
+            "timeline": timeline(verification),
+            "body": verification_body(verification),
+        }
+    )
 
 
 async def list_discoveries(core: MockCore, request: Request) -> Response:
     core.scheduler.run_due()
-    status = request.query_params.get("status")
+    query = request.query_params
+    status = query.get("status")
     if status is not None and status not in discovery_lifecycle.STATUSES:
         # A typo would otherwise list nothing, silently.
         raise InvalidRequest("status", "status must be pending or complete")
-    environment = environment_filter(request.query_params)
-    items = [
-        discovery_summary(d)
+    environment = environment_filter(query)
+    since = since_param(query)
+    limit = count_param(query, "limit", "a whole number from 1", minimum=1)
+    found = [
+        d
         for d in core.discovery_store
         if (status is None or discovery_lifecycle.public_status(d.status) == status)
         and (environment is None or d.environment == environment)
+        and (since is None or d.revision > since)
     ]
-    return SoharJSONResponse({"discoveries": items, "count": len(items)})
+    items = [discovery_summary(d) for d in (found[-limit:] if limit else found)]
+    return SoharJSONResponse({"discoveries": items, "count": len(items), **changes(core)})
 
 
 async def get_discovery(core: MockCore, request: Request) -> Response:
     core.scheduler.run_due()
     discovery = core.discoveries.find(request.path_params["discoveryId"])
-    return SoharJSONResponse({**discovery_summary(discovery), "body": discovery_body(discovery)})
+    return SoharJSONResponse(
+        {**discovery_summary(discovery), "timeline": timeline(discovery), "body": discovery_body(discovery)}
+    )
 
 
 def _coverage_pairs(raw: object) -> list[tuple[str, str]] | None:
@@ -317,8 +373,9 @@ async def list_deliveries(core: MockCore, request: Request) -> Response:
         event=query.get("event"),
         endpoint=query.get("endpointId") or query.get("endpoint"),
         state=state,
+        since=since_param(query),
     )
-    return SoharJSONResponse({"deliveries": [m.to_api() for m in messages], "count": len(messages)})
+    return SoharJSONResponse({"deliveries": [m.to_api() for m in messages], "count": len(messages), **changes(core)})
 
 
 async def get_delivery(core: MockCore, request: Request) -> Response:
@@ -333,9 +390,30 @@ async def replay_delivery(core: MockCore, request: Request) -> Response:
     return SoharJSONResponse(message.to_api())
 
 
+def endpoint_summary(endpoint: Any) -> dict[str, Any]:
+    return {**endpoint.to_api(with_secret=True), "source": endpoint.source}
+
+
 async def list_endpoints(core: MockCore, request: Request) -> Response:
-    endpoints = [{**e.to_api(with_secret=True), "source": e.source} for e in core.webhooks.endpoints]
+    endpoints = [endpoint_summary(e) for e in core.webhooks.endpoints]
     return SoharJSONResponse({"endpoints": endpoints, "count": len(endpoints)})
+
+
+async def add_endpoint(core: MockCore, request: Request) -> Response:
+    body = await _json_object(core, request)
+    url = body.get("url")
+    if not isinstance(url, str):
+        raise InvalidRequest("url", "url must be an absolute http(s) URL")
+    try:
+        endpoint = core.webhooks.endpoints.add_admin(url, core.clock.now())
+    except InvalidRequest:
+        raise InvalidRequest("url", "url must be an absolute http(s) URL") from None
+    return SoharJSONResponse(endpoint_summary(endpoint), status_code=201)
+
+
+async def remove_endpoint(core: MockCore, request: Request) -> Response:
+    endpoint = core.webhooks.endpoints.remove_admin(request.path_params["endpointId"])
+    return SoharJSONResponse({"endpointId": endpoint.endpoint_id, "deleted": True})
 
 
 def routes(core: MockCore) -> list[Route]:
@@ -354,6 +432,8 @@ def routes(core: MockCore) -> list[Route]:
         ("/scenarios", "GET", list_scenarios),
         ("/requests", "GET", list_requests),
         ("/webhooks/endpoints", "GET", list_endpoints),
+        ("/webhooks/endpoints", "POST", add_endpoint),
+        ("/webhooks/endpoints/{endpointId}", "DELETE", remove_endpoint),
         ("/webhooks/deliveries", "GET", list_deliveries),
         ("/webhooks/deliveries/{messageId}", "GET", get_delivery),
         ("/webhooks/deliveries/{messageId}/replay", "POST", replay_delivery),

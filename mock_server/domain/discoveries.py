@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
+from ..revisions import Revisions
 from ..scenarios import ROSTER, CoverageRef, DiscoveryOutcome, DiscoveryResolution, ScenarioRegistry
 from .auth import Principal
 from .discovery_lifecycle import COMPLETE, PENDING, STATUSES, can_transition, event_name
 from .discovery_records import Discovery, DiscoveryRequest
 from .events import DISCOVERY, Event, EventBus
 from .store import RecordStore
+from .timeline import Step
 from .tracking import Tracker, first_set
 
 
@@ -29,8 +31,9 @@ class DiscoveryBackend:
         events: EventBus,
         ids: IdSource,
         latency: float | None,
+        revisions: Revisions | None = None,
     ) -> None:
-        self._tracker: Tracker[Discovery] = Tracker(store, scheduler)
+        self._tracker: Tracker[Discovery] = Tracker(store, scheduler, revisions)
         self._scenarios = scenarios
         self._clock = scheduler.clock
         self._events = events
@@ -121,11 +124,12 @@ class DiscoveryBackend:
         if not force and not can_transition(discovery.status, status):
             raise Conflict("status", f"{discovery.status} cannot become {status}")
         now = self._clock.now()
+        previous = discovery.steps()
         discovery.status = status
         discovery.resolution = resolution
         discovery.resolved_on = self._clock.today() if status == COMPLETE else None
         discovery.updated = now
-        self._tracker.status_changed(discovery)
+        self._tracker.status_changed(discovery, previous, Step(now, status, None, force))
         self._events.publish(
             Event(
                 event=event_name(discovery.environment),

@@ -10,6 +10,7 @@ from typing import Any
 from ..clock import Timer
 from ..scenarios import DiscoveryResolution
 from .discovery_lifecycle import FINAL, PROCESSING
+from .timeline import Step, steps
 
 _intern = sys.intern
 
@@ -84,6 +85,10 @@ class Discovery:
     updated: float = 0.0
     rule: str | None = None
     timer: Timer | None = None
+    # When it last changed, on the control plane's change counter (revisions.py).
+    revision: int = 0
+    # Every change of status in order, once more than the derived one (timeline.py).
+    history: tuple[Step, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -92,3 +97,7 @@ class Discovery:
     @property
     def finished(self) -> bool:
         return self.status in FINAL
+
+    def steps(self) -> tuple[Step, ...]:
+        current = None if self.status == PROCESSING else Step(self.updated, self.status, None, False)
+        return steps(self.history, current)

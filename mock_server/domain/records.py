@@ -10,6 +10,7 @@ from typing import Any
 from ..clock import Timer
 from ..scenarios import Resolution
 from .lifecycle import FINAL, PROCESSING
+from .timeline import Step, steps
 
 _intern = sys.intern
 
@@ -81,6 +82,10 @@ class Verification:
     updated: float = 0.0
     rule: str | None = None
     timer: Timer | None = None
+    # When it last changed, on the control plane's change counter (revisions.py).
+    revision: int = 0
+    # Every change of status in order, once more than the derived one (timeline.py).
+    history: tuple[Step, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -89,3 +94,7 @@ class Verification:
     @property
     def finished(self) -> bool:
         return self.status in FINAL
+
+    def steps(self) -> tuple[Step, ...]:
+        current = None if self.status == PROCESSING else Step(self.updated, self.status, self.status_reason, False)
+        return steps(self.history, current)

@@ -1,5 +1,6 @@
 """What every asynchronous request (a verification, a discovery) goes through alike: stored,
-looked up within its environment, and moved on by one timer at a time on the mock clock."""
+looked up within its environment, moved on by one timer at a time on the mock clock, and stamped
+with a revision and a timeline step at every change for the control plane."""
 
 from __future__ import annotations
 
@@ -8,24 +9,32 @@ from typing import Generic, Protocol, TypeVar
 
 from ..clock import Scheduler, Timer
 from ..errors import NotFound
+from ..revisions import Revisions
 from .auth import Principal
 from .store import RecordStore, Stored
+from .timeline import Step
 
 
 class Tracked(Stored, Protocol):
     environment: str
     timer: Timer | None
+    revision: int
+    history: tuple[Step, ...] | None
+
+    def steps(self) -> tuple[Step, ...]: ...
 
 
 T = TypeVar("T", bound=Tracked)
 
 
 class Tracker(Generic[T]):
-    def __init__(self, store: RecordStore[T], scheduler: Scheduler) -> None:
+    def __init__(self, store: RecordStore[T], scheduler: Scheduler, revisions: Revisions | None = None) -> None:
         self._store = store
         self._scheduler = scheduler
+        self._revisions = revisions or Revisions()
 
     def add(self, record: T) -> None:
+        record.revision = self._revisions.next()
         dropped = self._store.add(record)
         if dropped is not None:
             # Dropped before its result: it must never resolve, nor fire an event about an id
@@ -61,7 +70,12 @@ class Tracker(Generic[T]):
             record.timer.cancel()
             record.timer = None
 
-    def status_changed(self, record: T) -> None:
+    def status_changed(self, record: T, previous: tuple[Step, ...], step: Step) -> None:
+        """`record` has just taken `step`'s status; `previous` are its steps from before."""
+        record.revision = self._revisions.next()
+        if previous or step.forced:
+            # Past the one unforced step a record derives from its own fields (timeline.py).
+            record.history = (*previous, step)
         self._store.status_changed(record)
 
 

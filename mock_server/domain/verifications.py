@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
+from ..revisions import Revisions
 from ..scenarios import EnrolledCheck, Outcome, Payer, Resolution, ScenarioRegistry, ScenarioSet
 from ..statuses import REASON_REQUIRED
 from .auth import Principal
@@ -13,6 +14,7 @@ from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition,
 from .providers import ProviderRegistry
 from .records import Verification, VerificationRequest
 from .store import VerificationStore
+from .timeline import Step
 from .tracking import Tracker, first_set
 
 
@@ -26,8 +28,9 @@ class VerificationBackend:
         ids: IdSource,
         latency: float | None,
         providers: ProviderRegistry | None = None,
+        revisions: Revisions | None = None,
     ) -> None:
-        self._tracker: Tracker[Verification] = Tracker(store, scheduler)
+        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions)
         self._providers = providers
         self._scenarios = scenarios
         self._clock = scheduler.clock
@@ -126,12 +129,13 @@ class VerificationBackend:
         if not force and not can_transition(verification.status, status):
             raise Conflict("status", f"{verification.status} cannot become {status}")
         now = self._clock.now()
+        previous = verification.steps()
         verification.status = status
         verification.status_reason = status_reason
         verification.resolution = resolution
         verification.resolved_on = self._clock.today() if status in FINAL else None
         verification.updated = now
-        self._tracker.status_changed(verification)
+        self._tracker.status_changed(verification, previous, Step(now, status, status_reason, force))
         self._events.publish(
             Event(
                 event=event_name(status, verification.environment),

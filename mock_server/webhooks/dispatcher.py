@@ -117,11 +117,13 @@ class WebhookDispatcher:
     def _schedule(self, message: Message, delay: float) -> None:
         message.state = PENDING
         message.timer = self._scheduler.call_later(delay, lambda: self._attempt(message, "scheduled"))
+        self.journal.touch(message)
 
     # -- attempts ----------------------------------------------------------------------------
 
     def _attempt(self, message: Message, trigger: str) -> Awaitable[None] | None:
         message.timer = None
+        self.journal.touch(message)
         try:
             endpoint = self.endpoints.get(message.endpoint_id)
         except NotFound:
@@ -138,8 +140,9 @@ class WebhookDispatcher:
                 # A replay of a finished message keeps its end meanwhile: the journal may drop a
                 # finished message at any time, so one must never become unfinished again.
                 message.state = SENDING
+                self.journal.touch(message)
             attempt = await self._post(endpoint, message, trigger)
-        message.attempts.append(attempt)
+        self.journal.record_attempt(message, attempt)
         if attempt.succeeded or attempt.abort_requested:
             if message.timer is not None:
                 message.timer.cancel()
@@ -149,6 +152,7 @@ class WebhookDispatcher:
             self._schedule(message, RETRY_SCHEDULE[self._scheduled_attempts(message)])
         elif message.timer is not None:
             message.state = PENDING  # a failed replay leaves the retry that was due in place
+            self.journal.touch(message)
         else:
             self._finish(message, FAILED)
 
@@ -156,6 +160,7 @@ class WebhookDispatcher:
         """End a message; the journal hears of each message once, when it first ends."""
         was_finished = message.finished
         message.state = state
+        self.journal.touch(message)
         if not was_finished:
             self.journal.finished(message)
 

@@ -1,8 +1,10 @@
 """Webhook endpoints and their event subscriptions.
 
-Two kinds: endpoints given at start-up (`--webhook-url`), subscribed to every event and signed
-with the configured secret; and endpoints registered through Sohar's management API (Create
-Webhook, Create Event), each with a secret of its own. A reset drops the second kind only.
+Three kinds: endpoints given at start-up (`--webhook-url`), subscribed to every event and signed
+with the configured secret; endpoints added through the admin API, made like those of start-up
+(a test harness's receiver next to a mock it did not start); and endpoints registered through
+Sohar's management API (Create Webhook, Create Event), each with a secret of its own. A reset
+drops all but the start-up ones.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..domain.events import EVENT_TYPES
-from ..errors import InvalidRequest, NotFound
+from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
 from .signing import Signer
 
@@ -37,7 +39,7 @@ class Endpoint:
     endpoint_id: str
     url: str
     secret: str
-    source: str  # "config" (start-up) or "api"
+    source: str  # "config" (start-up), "admin" or "api"
     created: float
     events: set[str] = field(default_factory=set)
     signer: Signer = field(init=False, repr=False)
@@ -83,6 +85,8 @@ class EndpointRegistry:
                 for index, url in enumerate(startup_urls, start=1)
             )
         }
+        self._startup_secret = startup_secret
+        self._admin: dict[str, Endpoint] = {}
         self._api: dict[str, Endpoint] = {}
         # Subscribers per event type, worked out on first use after a change: events come by the
         # thousand, subscription changes rarely.
@@ -90,17 +94,18 @@ class EndpointRegistry:
 
     def __iter__(self) -> Iterator[Endpoint]:
         yield from self._startup.values()
+        yield from self._admin.values()
         yield from self._api.values()
 
     def subscribers(self, event: str) -> tuple[Endpoint, ...]:
-        """Endpoints subscribed to `event`, in registration order (start-up ones first)."""
+        """Endpoints subscribed to `event`: start-up ones, then admin-added, then API-registered."""
         found = self._subscribers.get(event)
         if found is None:
             found = self._subscribers[event] = tuple(endpoint for endpoint in self if event in endpoint.events)
         return found
 
     def get(self, endpoint_id: str) -> Endpoint:
-        endpoint = self._api.get(endpoint_id) or self._startup.get(endpoint_id)
+        endpoint = self._api.get(endpoint_id) or self._admin.get(endpoint_id) or self._startup.get(endpoint_id)
         if endpoint is None:
             raise NotFound()
         return endpoint
@@ -146,6 +151,27 @@ class EndpointRegistry:
     def managed_endpoints(self) -> list[Endpoint]:
         return list(self._api.values())
 
+    # -- the control plane's own endpoints ----------------------------------------------
+
+    def add_admin(self, url: str, now: float) -> Endpoint:
+        """Like a start-up endpoint: every event type, the start-up secret; gone on reset."""
+        endpoint = Endpoint(
+            self._ids.prefixed("ep_admin"), check_url(url), self._startup_secret, "admin", now, set(EVENT_TYPES)
+        )
+        self._admin[endpoint.endpoint_id] = endpoint
+        self._subscribers.clear()
+        return endpoint
+
+    def remove_admin(self, endpoint_id: str) -> Endpoint:
+        if endpoint_id not in self._admin:
+            if endpoint_id in self._startup or endpoint_id in self._api:
+                raise Conflict("endpointId", "only endpoints added through the admin API can be removed here")
+            raise NotFound()
+        endpoint = self._admin.pop(endpoint_id)
+        self._subscribers.clear()
+        return endpoint
+
     def reset(self) -> None:
+        self._admin.clear()
         self._api.clear()
         self._subscribers.clear()

@@ -11,6 +11,7 @@ from typing import Any
 from ..clock import Timer
 from ..domain.events import DISCOVERY, VERIFICATION, id_field
 from ..domain.render import iso_millis
+from ..revisions import Revisions
 
 # A message's life: waiting for an attempt, being sent, then one of the three ends.
 PENDING = "pending"
@@ -31,6 +32,7 @@ class Attempt:
     latency_ms: float | None = None
     error: str | None = None
     abort_requested: bool = False  # the receiver answered `webhook-delivery: abort-message`
+    revision: int = 0  # when it was recorded, on the control plane's change counter
 
     @property
     def succeeded(self) -> bool:
@@ -46,6 +48,7 @@ class Attempt:
             "latencyMs": self.latency_ms,
             "error": self.error,
             "abortRequested": self.abort_requested,
+            "revision": self.revision,
         }
 
 
@@ -64,6 +67,7 @@ class Message:
     state: str = PENDING
     attempts: list[Attempt] = field(default_factory=list)
     timer: Timer | None = None
+    revision: int = 0  # when it last changed, on the control plane's change counter
 
     @property
     def finished(self) -> bool:
@@ -81,6 +85,7 @@ class Message:
             "created": iso_millis(self.created),
             "nextAttemptAt": iso_millis(self.timer.due) if self.timer is not None and self.state == PENDING else None,
             "attempts": [attempt.to_api() for attempt in self.attempts],
+            "revision": self.revision,
         }
 
 
@@ -93,10 +98,11 @@ class DeliveryJournal:
     never becomes unfinished again, so the oldest report is always the next one to go.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, revisions: Revisions | None = None) -> None:
         self._size = size
         self._messages: dict[str, Message] = {}
         self._finished: deque[Message] = deque()
+        self._revisions = revisions or Revisions()
 
     def unfinished(self) -> tuple[int, int]:
         """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
@@ -108,8 +114,18 @@ class DeliveryJournal:
         return undelivered, in_flight
 
     def add(self, message: Message) -> None:
+        self.touch(message)
         self._messages[message.message_id] = message
         self._make_room()
+
+    def touch(self, message: Message) -> None:
+        """`message` changed (state, schedule or attempts): it takes the next revision."""
+        message.revision = self._revisions.next()
+
+    def record_attempt(self, message: Message, attempt: Attempt) -> None:
+        self.touch(message)
+        attempt.revision = message.revision
+        message.attempts.append(attempt)
 
     def finished(self, message: Message) -> None:
         """`message` has reached one of its ends (delivered, failed, aborted)."""
@@ -148,8 +164,10 @@ class DeliveryJournal:
         event: str | None = None,
         endpoint: str | None = None,
         state: str | None = None,
+        since: int | None = None,
     ) -> list[Message]:
-        """Messages matching every given filter; `endpoint` matches an endpoint id or URL."""
+        """Messages matching every given filter; `endpoint` matches an endpoint id or URL,
+        `since` keeps those that changed after that revision."""
         return [
             m
             for m in self
@@ -158,4 +176,5 @@ class DeliveryJournal:
             and (event is None or m.event == event)
             and (endpoint is None or endpoint in (m.endpoint_id, m.url))
             and (state is None or m.state == state)
+            and (since is None or m.revision > since)
         ]
