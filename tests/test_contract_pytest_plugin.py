@@ -206,7 +206,8 @@ def test_team_scenarios_are_loaded_after_each_reset(sohar_mock):
 
 def test_again_after_a_reset(sohar_mock):
     assert sohar_mock.webhooks == [] and sohar_mock.admin.verifications() == []
-    assert [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]] == ["sohar-sandbox", "partner-sandbox", "team"]
+    files = [f["name"] for f in sohar_mock.admin.get("/scenarios")["files"]]
+    assert files == ["sohar-sandbox", "partner-sandbox", "team"]
     verification_id = create(sohar_mock, "77777777")
     event = sohar_mock.wait_for_webhook(verification_id)
     [message] = sohar_mock.admin.deliveries(verificationId=verification_id)
