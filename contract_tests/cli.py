@@ -184,9 +184,9 @@ def _add_partner(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
     p.add_argument(
         "--phases",
-        type=_comma_choices(partner.PHASES),
+        type=_comma_choices(server.PHASES),
         default=None,
-        help=f"comma-separated subset of {','.join(partner.PHASES)} (default: all)",
+        help=f"comma-separated subset of {','.join(server.PHASES)} (default: all)",
     )
     p.add_argument(
         "--report",

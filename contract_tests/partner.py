@@ -30,8 +30,8 @@ from mock_server.resources import partner_spec_path
 
 from . import partner_rules as rules
 from .partner_rules import CHECK_PATH, SEARCH_PATH, Breach
+from .server import PHASES, run_options
 
-PHASES = ("examples", "coverage", "fuzzing", "stateful")
 REPORT_FORMATS = ("junit", "html")
 API_KEY_HEADER = "X-API-Key"
 EXIT_FAILED = 1
@@ -135,18 +135,9 @@ class PartnerRun:
         args += ["--phases", ",".join(self.phases or PHASES)]
         if self.api_key:
             args += ["--header", f"{self.api_key_header}: {self.api_key}"]
-        if self.max_examples is not None:
-            args += ["--max-examples", str(self.max_examples)]
-        if self.seed is not None:
-            args += ["--seed", str(self.seed)]
-        if self.workers is not None:
-            args += ["--workers", self.workers]
-        if self.max_failures is not None:
-            args += ["--max-failures", str(self.max_failures)]
-        if self.reports:
-            args += ["--report", ",".join(self.reports), "--report-dir", str(self.report_dir)]
-            if "junit" in self.reports:
-                args += ["--report-junit-path", str(self.report_dir / "junit.xml")]
+        args += run_options(
+            self.max_examples, self.seed, self.workers, self.max_failures, self.reports, self.report_dir
+        )
         return [*args, *self.extra_args]
 
 

@@ -30,6 +30,31 @@ DOCUMENTED_SANDBOX_PAYER = "60054"
 EXIT_SETUP_ERROR = 2
 
 
+def run_options(
+    max_examples: int | None,
+    seed: int | None,
+    workers: str | None,
+    max_failures: int | None,
+    reports: tuple[str, ...] | list[str],
+    report_dir: Path,
+) -> list[str]:
+    """The `schemathesis run` options every suite of the kit passes the same way."""
+    args: list[str] = []
+    if max_examples is not None:
+        args += ["--max-examples", str(max_examples)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    if workers is not None:
+        args += ["--workers", workers]
+    if max_failures is not None:
+        args += ["--max-failures", str(max_failures)]
+    if reports:
+        args += ["--report", ",".join(reports), "--report-dir", str(report_dir)]
+        if "junit" in reports:
+            args += ["--report-junit-path", str(report_dir / "junit.xml")]
+    return args
+
+
 @dataclass
 class ServerRun:
     base_url: str
@@ -55,18 +80,9 @@ class ServerRun:
         if phases is None:
             phases = PHASES if stateful_possible(self) else tuple(p for p in PHASES if p != "stateful")
         args += ["--phases", ",".join(phases)]
-        if self.max_examples is not None:
-            args += ["--max-examples", str(self.max_examples)]
-        if self.seed is not None:
-            args += ["--seed", str(self.seed)]
-        if self.workers is not None:
-            args += ["--workers", self.workers]
-        if self.max_failures is not None:
-            args += ["--max-failures", str(self.max_failures)]
-        if self.reports:
-            args += ["--report", ",".join(self.reports), "--report-dir", str(self.report_dir)]
-            if "junit" in self.reports:
-                args += ["--report-junit-path", str(self.report_dir / "junit.xml")]
+        args += run_options(
+            self.max_examples, self.seed, self.workers, self.max_failures, self.reports, self.report_dir
+        )
         for path in self.include_paths:
             args += ["--include-path", path]
         for path in self.exclude_paths:
