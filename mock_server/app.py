@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api import admin, admin_providers, dashboard, discovery, providers, sohar, webhook_management
 from .api.responses import error_response
 from .core import MockCore
+from .domain.state_file import StateLog
 from .errors import InternalError, MethodNotAllowed, NotFound, SoharError, UnexpectedStatus
 from .journal import violation
 from .partner import admin as partner_admin
@@ -95,6 +98,27 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return error_response(InternalError())
 
 
+class DurableAnswers:
+    """With a state file, a request's effects are written before its answer starts: a 201
+    means the verification is on disk. One transaction per request, whatever it changed."""
+
+    def __init__(self, app: ASGIApp, state: StateLog) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_when_durable(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.state.flush()
+            await send(message)
+
+        await self.app(scope, receive, send_when_durable)
+
+
 def build_app(settings: Settings | None = None, core: MockCore | None = None) -> Starlette:
     core = core or MockCore(settings or Settings())
 
@@ -120,6 +144,7 @@ def build_app(settings: Settings | None = None, core: MockCore | None = None) ->
             *dashboard.routes(core),
         ],
         exception_handlers={HTTPException: _http_error, SoharError: _sohar_error, Exception: _crash},
+        middleware=[Middleware(DurableAnswers, state=core.state)] if core.state.durable else [],
         lifespan=lifespan,
     )
     app.state.core = core

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .control import add_commands as add_control_commands
+from .domain.state_file import StateFileError
 from .listening import CannotListen, listen, url_for
 from .scenarios import ScenarioError, ScenarioRegistry, load_file
 from .settings import DEFAULT_WEBHOOK_SECRET, ConfigError, Environment, Flags, Settings, parse_number, resolve
@@ -39,7 +40,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return resolve(Flags(**{f.name: given[f.name] for f in fields(Flags) if f.name in given}))
 
 
-def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
+def banner(settings: Settings, files: Sequence[Path], url: str, restored: str | None = None) -> str:
     lines = [
         f"Sohar sandbox mock {__version__} listening on {url}",
         f"  API spec:   {url}/openapi.yaml    admin: {url}/__admin/health",
@@ -59,6 +60,8 @@ def banner(settings: Settings, files: Sequence[Path], url: str) -> str:
         lines.append(f"  latency: {settings.latency}s of mock-clock time before each result")
     if settings.seed is not None:
         lines.append(f"  seed: {settings.seed} (identifiers are repeatable)")
+    if settings.state_path is not None:
+        lines.append(f"  state: {settings.state_path} ({restored or 'new state file'}; survives restarts)")
     partner_auth = "X-API-Key required" if settings.partner_api_key else "no credentials"
     lines.append(f"  partner eligibility: POST {url}/v1/eligibility/search, /check ({partner_auth})")
     return "\n".join(lines)
@@ -82,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         environment = Environment()
         level = environment.log_level()
         files = settings.scenario_files()
-        app = build_app(core=serving_core(settings))
+        core = serving_core(settings)
+        app = build_app(core=core)
         # Bound before the banner, so that it names the port really bound (`--port 0`) and a
         # taken port is a one-line error instead of a banner followed by uvicorn's exit 3.
         sock = listen(settings.host, settings.port)
@@ -98,7 +102,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         server = uvicorn.Server(config)
         stop.server = server
-        print(banner(settings, files, url_for(sock)), flush=True)
+        print(banner(settings, files, url_for(sock), core.restored), flush=True)
         server.run(sockets=[sock])
     return 0
 
@@ -191,6 +195,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="require this key in the partner eligibility API's X-API-Key header (SOHAR_MOCK_PARTNER_API_KEY)",
     )
+    serve.add_argument(
+        "--state",
+        metavar="PATH",
+        help="keep the mock's state in this SQLite file, across restarts and crashes (SOHAR_MOCK_STATE)",
+    )
     serve.add_argument("--no-validate", action="store_true", help="skip request validation against the spec")
     serve.add_argument("--strict", action="store_true", help="also validate every response and log violations")
     serve.set_defaults(func=cmd_serve)
@@ -210,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         logging.basicConfig(level=Environment().log_level().upper(), format="%(levelname)s %(name)s: %(message)s")
         return int(args.func(args))
-    except (ConfigError, ScenarioError, CannotListen) as exc:
+    except (ConfigError, ScenarioError, CannotListen, StateFileError) as exc:
         print(f"sohar-mock: {exc}", file=sys.stderr)
         return 2
 

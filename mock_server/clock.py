@@ -90,6 +90,17 @@ class Clock:
     def reset(self) -> None:
         self._offset = 0.0
 
+    @property
+    def frozen_at(self) -> float | None:
+        return self._frozen_at
+
+    def restore(self, offset: float, frozen_at: float | None) -> None:
+        """Where a state file left the clock: its offset, and a frozen clock's start-up time."""
+        self._offset = offset
+        if self._frozen_at is not None and frozen_at is not None:
+            self._frozen_at = frozen_at
+        self._day_number = None
+
     def today(self) -> date:
         # Computed once per UTC day, not per call, and one object per day: every resolved
         # verification keeps the day it was reached.

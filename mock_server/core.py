@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from . import __version__
 from .clock import Clock, Scheduler
 from .contract import Contract
 from .domain.auth import TokenIssuer
@@ -15,12 +16,14 @@ from .domain.events import EventBus
 from .domain.network import NetworkDirectory
 from .domain.providers import ProviderRegistry
 from .domain.records import Verification
+from .domain.state_file import SqliteState, StateLog, open_state
 from .domain.store import MemoryStore, memory_store
 from .domain.verifications import VerificationBackend
 from .ids import IdSource
 from .journal import RequestJournal
 from .partner import section as partner_section
 from .partner.eligibility import PartnerEligibility
+from .persistence import Components, StateKeeper
 from .resources import admin_spec_path, partner_spec_path, sohar_spec_path
 from .revisions import Revisions
 from .scenarios import ScenarioFile, ScenarioRegistry, Section, load_file
@@ -70,7 +73,10 @@ class MockCore:
         )
         self.partner = PartnerEligibility(lambda: self.scenarios.section(partner_section.KEY), self.clock.today)
         self.tokens = TokenIssuer(settings.credentials, self.clock, self.ids, settings.token_ttl)
-        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock)
+        # Last of what can refuse to start (a state file in use, corrupt, of another version).
+        self.state: StateLog = open_state(settings.state_path, __version__)
+        state = self.state
+        self.providers = ProviderRegistry(self.scenarios, self.ids, self.clock, state=state)
         self.verifications = VerificationBackend(
             self.store,
             self.scenarios,
@@ -80,6 +86,7 @@ class MockCore:
             settings.latency,
             self.providers,
             self.revisions,
+            state,
         )
         self.discoveries = DiscoveryBackend(
             self.discovery_store,
@@ -89,17 +96,38 @@ class MockCore:
             self.ids,
             settings.latency,
             self.revisions,
+            state,
         )
         self.network = NetworkDirectory(self.verifications, self.scenarios)
         self.webhooks = WebhookDispatcher(
-            EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now()),
-            DeliveryJournal(settings.journal_size, self.revisions),
+            EndpointRegistry(self.ids, settings.webhook_urls, settings.webhook_secret, self.clock.now(), state),
+            DeliveryJournal(settings.journal_size, self.revisions, state),
             self.scheduler,
             self.ids,
             settings.webhook_timeout,
         )
         self.events.subscribe(self.webhooks.on_event)
         self._clock_runner: asyncio.Task[None] | None = None
+        # What the state file held at start-up, for the banner (None: state in memory only).
+        self.restored: str | None = None
+        if isinstance(state, SqliteState):
+            parts = Components(
+                self.clock,
+                self.scheduler,
+                self.ids,
+                self.revisions,
+                self.tokens,
+                self.scenarios,
+                self.providers,
+                self.verifications,
+                self.discoveries,
+                self.webhooks,
+            )
+            try:
+                self.restored = StateKeeper(state, parts).start()
+            except BaseException:
+                state.close(flush=False)
+                raise
 
     async def start(self) -> None:
         self._clock_runner = asyncio.create_task(self.scheduler.run_forever(), name="sohar-mock-clock")
@@ -115,7 +143,11 @@ class MockCore:
         if runner is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-        if undelivered:
+        if isinstance(self.state, SqliteState):
+            self.state.close()
+            if undelivered:
+                log.info("stopped; %s kept in %s", _undelivered_phrase(undelivered, in_flight), self.state.path)
+        elif undelivered:
             # State lives in memory only: say what a stop throws away instead of dropping it silently.
             log.warning("stopped with %s", _undelivered_phrase(undelivered, in_flight))
 
@@ -132,6 +164,8 @@ class MockCore:
         self.providers.reset()
         self.webhooks.reset()
         self.reset_revision = self.revisions.next()
+        self.state.clear()
+        self.state.flush()
 
 
 def _undelivered_phrase(undelivered: int, in_flight: int) -> str:

@@ -28,6 +28,17 @@ class IdSource:
         # which showed up in every create. Secrets (signing keys) still come from the OS.
         self._rng = _seeded(seed) if seed is not None else random.Random(os.urandom(32))
 
+    @property
+    def seeded(self) -> bool:
+        return self._seed is not None
+
+    def position(self) -> object:
+        """Where a seeded source is in its sequence (a state file keeps it)."""
+        return self._rng.getstate()
+
+    def restore_position(self, position: object) -> None:
+        self._rng.setstate(position)  # type: ignore[arg-type]
+
     def reseed(self) -> None:
         if self._seed is not None:
             self._rng = _seeded(self._seed)

@@ -17,6 +17,10 @@ class Revisions:
         self._last += 1
         return self._last
 
+    def restore(self, last: int) -> None:
+        """Go on from where a state file left off, so a poller's cursor stays behind."""
+        self._last = max(self._last, last)
+
     @property
     def last(self) -> int:
         """The number the latest change took (0: nothing changed yet)."""

@@ -65,6 +65,8 @@ class Settings:
     max_discoveries: int | None = None
     # The partner eligibility API requires this key in its `X-API-Key` header (None: no auth).
     partner_api_key: str | None = None
+    # A SQLite file that keeps the mock's state across restarts and crashes (None: memory only).
+    state_path: Path | None = None
 
     def __post_init__(self) -> None:
         # Checked here, not by the CLI, so that `Settings(...)` and `RunningMock(...)` refuse a
@@ -86,6 +88,7 @@ class Settings:
         _check_webhook_urls(self.webhook_urls)
         _check_webhook_secret(self.webhook_secret)
         _check_partner_api_key(self.partner_api_key)
+        _check_state_path(self.state_path)
 
     def scenario_files(self) -> list[Path]:
         """Every scenario file to load, folders expanded to their *.yaml / *.yml files."""
@@ -102,6 +105,17 @@ class Settings:
             except OSError as exc:  # a folder that cannot be listed
                 raise ConfigError(f"scenario path {path}: {exc.strerror}") from None
         return files
+
+
+def _check_state_path(path: object) -> None:
+    if path is None:
+        return
+    if not isinstance(path, Path):
+        raise ConfigError(f"state must be the path of a file, got {path!r}")
+    if path.is_dir():
+        raise ConfigError(f"state {path} is a folder; give the path of a file in it (e.g. {path / 'mock.sqlite'})")
+    if not path.parent.is_dir():
+        raise ConfigError(f"state {path}: the folder {path.parent} does not exist")
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -190,6 +204,7 @@ CONFIG_KEYS = (
     "maxVerifications",
     "maxDiscoveries",
     "partnerApiKey",
+    "state",
 )
 WEBHOOK_KEYS = ("urls", "secret")
 
@@ -219,6 +234,11 @@ def load_config_file(path: Path) -> dict[str, Any]:
         if not isinstance(scenarios, list) or not all(isinstance(p, str) and p for p in scenarios):
             raise ConfigError(f"{source}: scenarios must be a list of paths, got {scenarios!r}")
         data["scenarios"] = [path.parent / p for p in scenarios]
+    state = data.get("state")
+    if state is not None:
+        if not isinstance(state, str) or not state:
+            raise ConfigError(f"{source}: state must be the path of a file, got {state!r}")
+        data["state"] = str(path.parent / state)
     if data.get("partnerApiKey") is not None and not isinstance(data["partnerApiKey"], str):
         raise ConfigError(f"{source}: partnerApiKey must be a string, got {data['partnerApiKey']!r}")
     for key in ("validateResponses", "freezeClock"):
@@ -343,8 +363,17 @@ class Flags:
     max_verifications: int | None = None
     max_discoveries: int | None = None
     partner_api_key: str | None = None
+    state: str | None = None
     no_validate: bool = False
     strict: bool = False
+
+
+def _state_path(value: object) -> Path | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"state must be the path of a file, got {value!r}")
+    return Path(value)
 
 
 def _first(*values: Any) -> Any:
@@ -381,6 +410,7 @@ def resolve(flags: Flags | None = None, environ: Mapping[str, str] | None = None
             flags.webhook_secret, env.get("WEBHOOK_SECRET"), webhooks.get("secret"), DEFAULT_WEBHOOK_SECRET
         ),
         "partner_api_key": _first(flags.partner_api_key, env.get("PARTNER_API_KEY"), config.get("partnerApiKey")),
+        "state_path": _state_path(_first(flags.state, env.get("STATE"), config.get("state"))),
     }
     if "credentials" in config:
         kwargs["credentials"] = credentials_from(config["credentials"], f"config file {config_path}")

@@ -538,10 +538,20 @@ def test_the_address_opens_the_discoveries(console: Console) -> None:
     assert console.no_reload_happened()
 
 
-def _fits_the_width(console: Console) -> bool:
-    """No sideways scrolling of the page itself (wide tables scroll inside their own box)."""
-    page = "document.documentElement"
-    return bool(console.driver.execute_script(f"return {page}.scrollWidth <= {page}.clientWidth"))
+_OVERFLOWING = """
+const page = document.documentElement;
+if (page.scrollWidth <= page.clientWidth) return [];
+return [`page ${page.scrollWidth} > ${page.clientWidth}`].concat(
+  Array.from(document.querySelectorAll("body *"))
+    .filter((e) => e.getBoundingClientRect().right > page.clientWidth)
+    .slice(0, 8)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`));
+"""
+
+
+def _overflowing(console: Console) -> list[str]:
+    """What scrolls the page itself sideways (wide tables scroll inside their own box): empty when it fits."""
+    return list(console.driver.execute_script(_OVERFLOWING))
 
 
 def test_usable_at_a_phone_width(console: Console) -> None:
@@ -549,10 +559,10 @@ def test_usable_at_a_phone_width(console: Console) -> None:
     assert console.driver.execute_script("return window.innerWidth") <= PHONE[0]
     ids = [console.create(member) for member in ("00000000", "20000001", "10000002")]
     console.until(lambda d: set(ids) <= set(console.row_ids()))
-    assert _fits_the_width(console)
+    assert _overflowing(console) == []
     console.open_detail(ids[1])
     console.settled(1)
-    assert _fits_the_width(console)
+    assert _overflowing(console) == []
     force = console.driver.find_element(By.CSS_SELECTOR, "form.force button[type=submit]")
     console.driver.execute_script("arguments[0].scrollIntoView()", force)
     assert force.is_displayed()

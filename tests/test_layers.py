@@ -37,6 +37,7 @@ LAYERS: list[set[str]] = [
     {"webhooks"},
     {"journal", "contract"},
     {"settings"},
+    {"persistence"},
     {"core"},
     {"api", "partner.http", "partner.admin"},
     {"app"},

@@ -73,6 +73,15 @@ class TokenIssuer:
         body = _b64(claims.encode())
         return IssuedToken(f"{body}.{self._sign(body)}", self._ttl)
 
+    @property
+    def key(self) -> bytes:
+        """What tokens are signed with: a state file keeps it, so tokens outlive a restart."""
+        return self._key
+
+    def restore_key(self, key: bytes) -> None:
+        self._key = key
+        self._verified.clear()
+
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:24])
 

@@ -17,6 +17,7 @@ from .auth import Principal
 from .discovery_lifecycle import COMPLETE, PENDING, STATUSES, can_transition, event_name
 from .discovery_records import Discovery, DiscoveryRequest
 from .events import DISCOVERY, Event, EventBus
+from .state_file import MEMORY, StateLog
 from .store import RecordStore
 from .timeline import Step
 from .tracking import Tracker, first_set
@@ -32,8 +33,9 @@ class DiscoveryBackend:
         ids: IdSource,
         latency: float | None,
         revisions: Revisions | None = None,
+        state: StateLog = MEMORY,
     ) -> None:
-        self._tracker: Tracker[Discovery] = Tracker(store, scheduler, revisions)
+        self._tracker: Tracker[Discovery] = Tracker(store, scheduler, revisions, state, "discovery")
         self._scenarios = scenarios
         self._clock = scheduler.clock
         self._events = events
@@ -60,11 +62,21 @@ class DiscoveryBackend:
         decision = scenarios.decide_discovery(request.fields(principal.environment))
         discovery.rule = decision.rule.name if decision.rule else None
         delay = first_set(decision.outcome.delay, self._latency, scenarios.defaults.delay)
-        self._tracker.schedule(discovery, delay, lambda: self._advance(discovery, decision.outcome))
+        self._tracker.schedule(discovery, delay, decision.outcome, self._advance)
         return discovery
 
     def get_discovery(self, principal: Principal, discovery_id: str) -> Discovery:
         return self._tracker.get_for(principal, discovery_id)
+
+    # -- a state file read back ----------------------------------------------------------
+
+    def restore(self, discovery: Discovery) -> None:
+        self._tracker.restore(discovery)
+
+    def resume(self, discovery: Discovery, due: float) -> None:
+        """Schedule again the step a restored discovery was waiting for, at the time it was due."""
+        if discovery.next_outcome is not None:
+            self._tracker.schedule_at(discovery, due, discovery.next_outcome, self._advance)
 
     # -- control plane ----------------------------------------------------------------
 
@@ -112,7 +124,7 @@ class DiscoveryBackend:
             self._transition(discovery, PENDING, None)
             then = outcome.then or DiscoveryOutcome(ROSTER)
             recover = scenarios.recovery(outcome.recover_after)
-            self._tracker.schedule(discovery, recover, lambda: self._advance(discovery, then))
+            self._tracker.schedule(discovery, recover, then, self._advance)
             return
         fields = discovery.request.fields(discovery.environment)
         resolution = scenarios.discover(outcome, fields, self._clock.today(), rule=discovery.rule)

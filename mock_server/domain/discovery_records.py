@@ -85,6 +85,8 @@ class Discovery:
     updated: float = 0.0
     rule: str | None = None
     timer: Timer | None = None
+    # What `timer` will advance it with (tracking.py).
+    next_outcome: Any = None
     # When it last changed, on the control plane's change counter (revisions.py).
     revision: int = 0
     # Every change of status in order, once more than the derived one (timeline.py).

@@ -17,6 +17,7 @@ from ..limits import MAX_PROVIDER_GROUP_ID_LENGTH, MAX_PROVIDERS_PER_ENVIRONMENT
 from ..npi import is_valid_npi
 from ..scenarios import PROVIDER_KINDS, US_STATES, DeclaredProvider, Payer, ScenarioRegistry
 from .auth import ENVIRONMENTS
+from .state_file import MEMORY, StateLog
 
 DEFAULT_KIND = "rendering"
 NPI_RULE = "npi must be 10 digits whose last is the NPI check digit (Luhn, with the prefix 80840)"
@@ -25,6 +26,9 @@ NPI_RULE = "npi must be 10 digits whose last is the NPI check digit (Luhn, with 
 _Key = tuple[str, str, str, str]
 # Everything a Create Provider body says: the same config again is the same provider.
 _Config = tuple[str, str, str, str, str, str | None]
+# In the state file: providers made with Create Provider, and declared ones deleted until a reset.
+PROVIDER = "provider"
+WITHDRAWN = "withdrawn-provider"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,10 @@ class ProviderRegistry:
         ids: IdSource,
         clock: Clock,
         cap: int = MAX_PROVIDERS_PER_ENVIRONMENT,
+        state: StateLog = MEMORY,
     ) -> None:
         self._scenarios = scenarios
+        self._state = state
         self._ids = ids
         self._clock = clock
         self.cap = cap
@@ -125,10 +131,19 @@ class ProviderRegistry:
         provider = Provider(
             self._ids.uuid(), environment, npi, payer.payer_id, state, kind, provider_group_id, "api", self._clock.now()
         )
-        providers[provider.provider_id] = provider
-        self._by_config[config] = provider.provider_id
-        self._enrolled[provider.key] = self._enrolled.get(provider.key, 0) + 1
+        self.restore(provider)
+        self._state.save(PROVIDER, provider.provider_id, provider)
         return provider, True
+
+    def restore(self, provider: Provider) -> None:
+        """Enrol a provider made with Create Provider (just now, or read back from the state file)."""
+        self._api[provider.environment][provider.provider_id] = provider
+        config = (provider.environment, provider.npi, provider.payer_id, provider.state, provider.kind)
+        self._by_config[(*config, provider.provider_group_id)] = provider.provider_id
+        self._enrolled[provider.key] = self._enrolled.get(provider.key, 0) + 1
+
+    def restore_withdrawn(self, provider_id: str) -> None:
+        self._withdrawn.add(provider_id)
 
     def list_providers(self, environment: str | None = None) -> list[Provider]:
         """Declared ones first (in file order), then those created, oldest first."""
@@ -151,8 +166,10 @@ class ProviderRegistry:
         provider = self.get_provider(provider_id, environment)
         if provider.source == "scenario":
             self._withdrawn.add(provider_id)  # back at the next reset, like the file's other content
+            self._state.save(WITHDRAWN, provider_id, provider_id)
             return provider
         del self._api[provider.environment][provider_id]
+        self._state.forget(PROVIDER, provider_id)
         config = (provider.environment, provider.npi, provider.payer_id, provider.state, provider.kind)
         del self._by_config[(*config, provider.provider_group_id)]
         remaining = self._enrolled[provider.key] - 1

@@ -13,6 +13,7 @@ from .events import VERIFICATION, Event, EventBus
 from .lifecycle import FINAL, PENDING, STATUS_REASONS, STATUSES, can_transition, event_name
 from .providers import ProviderRegistry
 from .records import Verification, VerificationRequest
+from .state_file import MEMORY, StateLog
 from .store import VerificationStore
 from .timeline import Step
 from .tracking import Tracker, first_set
@@ -29,8 +30,9 @@ class VerificationBackend:
         latency: float | None,
         providers: ProviderRegistry | None = None,
         revisions: Revisions | None = None,
+        state: StateLog = MEMORY,
     ) -> None:
-        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions)
+        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions, state, "verification")
         self._providers = providers
         self._scenarios = scenarios
         self._clock = scheduler.clock
@@ -57,11 +59,21 @@ class VerificationBackend:
         decision = scenarios.decide(request.fields(principal.environment))
         verification.rule = decision.rule.name if decision.rule else None
         delay = self._delay(decision.outcome, scenarios)
-        self._tracker.schedule(verification, delay, lambda: self._advance(verification, decision.outcome))
+        self._tracker.schedule(verification, delay, decision.outcome, self._advance)
         return verification
 
     def get_verification(self, principal: Principal, verification_id: str) -> Verification:
         return self._tracker.get_for(principal, verification_id)
+
+    # -- a state file read back ----------------------------------------------------------
+
+    def restore(self, verification: Verification) -> None:
+        self._tracker.restore(verification)
+
+    def resume(self, verification: Verification, due: float) -> None:
+        """Schedule again the step a restored verification was waiting for, at the time it was due."""
+        if verification.next_outcome is not None:
+            self._tracker.schedule_at(verification, due, verification.next_outcome, self._advance)
 
     # -- control plane ----------------------------------------------------------------
 
@@ -99,7 +111,7 @@ class VerificationBackend:
             self._transition(verification, PENDING, None, None)
             recover = scenarios.recovery(outcome.recover_after)
             then = outcome.then or Outcome("roster")
-            self._tracker.schedule(verification, recover, lambda: self._advance(verification, then))
+            self._tracker.schedule(verification, recover, then, self._advance)
             return
         fields = verification.request.fields(verification.environment)
         enrolled = self._enrolled_check(verification)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .loader import Section
@@ -24,6 +24,8 @@ class ScenarioRegistry:
         self.current = ScenarioSet(self.startup)
         self._startup_combined = self._combine(self.startup)
         self._combined = self._startup_combined
+        # Told of each file loaded at run time (a state file keeps them).
+        self.on_add: list[Callable[[ScenarioFile, int], None]] = []
 
     def _combine(self, files: Sequence[ScenarioFile]) -> dict[str, Any]:
         return {s.key: s.combine([f.sections[s.key] for f in files if s.key in f.sections]) for s in self.sections}
@@ -38,6 +40,8 @@ class ScenarioRegistry:
         current = ScenarioSet([*self.startup, *runtime], rule_files=[*reversed(runtime), *self.startup])
         combined = self._combine([*self.startup, *runtime])
         self.current, self._combined, self.runtime = current, combined, runtime
+        for listener in self.on_add:
+            listener(scenario, len(runtime))
 
     def reset(self) -> None:
         self.runtime = ()

@@ -115,8 +115,12 @@ class WebhookDispatcher:
             self._schedule(message, RETRY_SCHEDULE[0])
 
     def _schedule(self, message: Message, delay: float) -> None:
+        self.schedule_at(message, self._clock.now() + delay)
+
+    def schedule_at(self, message: Message, due: float) -> None:
+        """Its next scheduled attempt at `due` (also a message read back from the state file)."""
         message.state = PENDING
-        message.timer = self._scheduler.call_later(delay, lambda: self._attempt(message, "scheduled"))
+        message.timer = self._scheduler.call_at(due, lambda: self._attempt(message, "scheduled"))
         self.journal.touch(message)
 
     # -- attempts ----------------------------------------------------------------------------
@@ -141,6 +145,9 @@ class WebhookDispatcher:
                 # finished message at any time, so one must never become unfinished again.
                 message.state = SENDING
                 self.journal.touch(message)
+            # The outbox holds the message (and what it is about) before it goes out: one sent
+            # is one a restart knows of, and sends again if the crash came before its answer.
+            self.journal.state.flush()
             attempt = await self._post(endpoint, message, trigger)
         self.journal.record_attempt(message, attempt)
         if attempt.succeeded or attempt.abort_requested:
@@ -155,6 +162,8 @@ class WebhookDispatcher:
             self.journal.touch(message)
         else:
             self._finish(message, FAILED)
+        # The attempt's outcome is on file before the next attempt can start.
+        self.journal.state.flush()
 
     def _finish(self, message: Message, state: str) -> None:
         """End a message; the journal hears of each message once, when it first ends."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..domain.events import EVENT_TYPES
+from ..domain.state_file import MEMORY, StateLog
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..ids import IdSource
 from .signing import Signer
@@ -31,6 +32,8 @@ DOCUMENTED_EVENT_TYPES = (
 
 
 # A DNS name, an IPv4 address or a bracketed IPv6 one (urlsplit drops the brackets).
+# What endpoints are called in the state file (those of start-up come from the settings instead).
+ENDPOINT = "endpoint"
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
@@ -76,8 +79,11 @@ class EndpointRegistry:
     """Every endpoint by id, and who subscribes to what: each attempt and each event looks here,
     so both lookups are a dict access, whatever the number of endpoints."""
 
-    def __init__(self, ids: IdSource, startup_urls: tuple[str, ...], startup_secret: str, now: float) -> None:
+    def __init__(
+        self, ids: IdSource, startup_urls: tuple[str, ...], startup_secret: str, now: float, state: StateLog = MEMORY
+    ) -> None:
         self._ids = ids
+        self._state = state
         self._startup = {
             endpoint.endpoint_id: endpoint
             for endpoint in (
@@ -116,6 +122,7 @@ class EndpointRegistry:
         secret = "whsec_" + base64.b64encode(self._ids.secret_bytes(24)).decode()
         endpoint = Endpoint(self._ids.prefixed("ep"), check_url(url), secret, "api", now)
         self._api[endpoint.endpoint_id] = endpoint
+        self._state.save(ENDPOINT, endpoint.endpoint_id, endpoint)
         return endpoint  # subscribed to nothing yet: no subscriber list changes
 
     def managed(self, endpoint_id: str) -> Endpoint:
@@ -128,6 +135,7 @@ class EndpointRegistry:
         endpoint = self.managed(endpoint_id)
         del self._api[endpoint_id]
         self._subscribers.clear()
+        self._state.forget(ENDPOINT, endpoint_id)
         return endpoint
 
     def subscribe(self, endpoint_id: str, event: str) -> bool:
@@ -139,6 +147,7 @@ class EndpointRegistry:
             return False
         endpoint.events.add(event)
         self._subscribers.pop(event, None)
+        self._state.save(ENDPOINT, endpoint_id, endpoint)
         return True
 
     def unsubscribe(self, endpoint_id: str, event: str) -> None:
@@ -147,6 +156,7 @@ class EndpointRegistry:
             raise NotFound()
         endpoint.events.discard(event)
         self._subscribers.pop(event, None)
+        self._state.save(ENDPOINT, endpoint_id, endpoint)
 
     def managed_endpoints(self) -> list[Endpoint]:
         return list(self._api.values())
@@ -160,6 +170,7 @@ class EndpointRegistry:
         )
         self._admin[endpoint.endpoint_id] = endpoint
         self._subscribers.clear()
+        self._state.save(ENDPOINT, endpoint.endpoint_id, endpoint)
         return endpoint
 
     def remove_admin(self, endpoint_id: str) -> Endpoint:
@@ -169,7 +180,13 @@ class EndpointRegistry:
             raise NotFound()
         endpoint = self._admin.pop(endpoint_id)
         self._subscribers.clear()
+        self._state.forget(ENDPOINT, endpoint_id)
         return endpoint
+
+    def restore(self, endpoint: Endpoint) -> None:
+        """An endpoint read back from the state file (added through the admin or Sohar's API)."""
+        (self._admin if endpoint.source == "admin" else self._api)[endpoint.endpoint_id] = endpoint
+        self._subscribers.clear()
 
     def reset(self) -> None:
         self._admin.clear()

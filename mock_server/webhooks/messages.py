@@ -11,6 +11,7 @@ from typing import Any
 from ..clock import Timer
 from ..domain.events import DISCOVERY, VERIFICATION, id_field
 from ..domain.render import iso_millis
+from ..domain.state_file import MEMORY, StateLog
 from ..revisions import Revisions
 
 # A message's life: waiting for an attempt, being sent, then one of the three ends.
@@ -20,6 +21,8 @@ DELIVERED = "delivered"
 FAILED = "failed"  # every scheduled attempt failed, or its endpoint was deleted
 ABORTED = "aborted"  # the receiver answered `webhook-delivery: abort-message`
 STATES = (PENDING, SENDING, DELIVERED, FAILED, ABORTED)
+# What messages are called in the state file.
+MESSAGE = "message"
 
 
 @dataclass(slots=True)
@@ -98,11 +101,13 @@ class DeliveryJournal:
     never becomes unfinished again, so the oldest report is always the next one to go.
     """
 
-    def __init__(self, size: int, revisions: Revisions | None = None) -> None:
+    def __init__(self, size: int, revisions: Revisions | None = None, state: StateLog = MEMORY) -> None:
         self._size = size
         self._messages: dict[str, Message] = {}
         self._finished: deque[Message] = deque()
         self._revisions = revisions or Revisions()
+        # The outbox: every message and each of its changes goes to the state file.
+        self.state = state
 
     def unfinished(self) -> tuple[int, int]:
         """(messages not delivered, failed or aborted yet, attempts among them awaiting an answer)."""
@@ -118,9 +123,16 @@ class DeliveryJournal:
         self._messages[message.message_id] = message
         self._make_room()
 
+    def restore(self, message: Message) -> None:
+        """A message read back from the state file, as it was."""
+        self._messages[message.message_id] = message
+        if message.finished:
+            self._finished.append(message)
+
     def touch(self, message: Message) -> None:
         """`message` changed (state, schedule or attempts): it takes the next revision."""
         message.revision = self._revisions.next()
+        self.state.save(MESSAGE, message.message_id, message)
 
     def record_attempt(self, message: Message, attempt: Attempt) -> None:
         self.touch(message)
@@ -142,6 +154,7 @@ class DeliveryJournal:
             # A second report of one message finds it gone already: skipped, nothing else goes.
             if messages.get(oldest.message_id) is oldest and oldest.finished:
                 del messages[oldest.message_id]
+                self.state.forget(MESSAGE, oldest.message_id)
 
     def get(self, message_id: str) -> Message | None:
         return self._messages.get(message_id)
