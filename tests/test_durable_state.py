@@ -167,6 +167,8 @@ def test_reset_empties_the_state_file(state_path: Path) -> None:
     with durable(state_path) as mock:
         assert mock.core.restored.startswith("restored 0 verifications, 0 discoveries")
         assert mock.http.get("/__admin/verifications").json()["count"] == 0
+        Session(mock, session.token).create()  # tokens outlive a reset, and a restart after it
+        mock.reset()
     with sqlite3.connect(state_path) as db:
         assert db.execute("SELECT count(*) FROM items").fetchone() == (0,)
 

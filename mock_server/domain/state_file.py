@@ -225,12 +225,11 @@ class SqliteState:
                 self._db.executemany(_PUT_META, [(name, encode(value)) for name, value in meta.items()])
 
     def clear(self) -> None:
-        """Every item gone, now (a reset); the file stays this version's."""
+        """Every item gone, now (a reset). Named values stay: each holds what is true now (the
+        token key outlives a reset; the clock's offset is written anew when it moves)."""
         self._dirty.clear()
-        self._meta.clear()
         with self._db:
             self._db.execute("DELETE FROM items")
-            self._db.execute("DELETE FROM meta WHERE name NOT IN ('format', 'version')")
 
     # -- reading back ----------------------------------------------------------------------
 
