@@ -32,12 +32,15 @@ class IdSource:
     def seeded(self) -> bool:
         return self._seed is not None
 
-    def position(self) -> object:
-        """Where a seeded source is in its sequence (a state file keeps it)."""
-        return self._rng.getstate()
+    def position(self) -> tuple[int | None, object]:
+        """Where a seeded source is in its sequence, and its seed (a state file keeps both)."""
+        return self._seed, self._rng.getstate()
 
-    def restore_position(self, position: object) -> None:
-        self._rng.setstate(position)  # type: ignore[arg-type]
+    def restore_position(self, position: tuple[int | None, object]) -> None:
+        """Go on from `position`, if it is this seed's: another seed starts its own sequence."""
+        seed, state = position
+        if seed is not None and seed == self._seed:
+            self._rng.setstate(state)  # type: ignore[arg-type]
 
     def reseed(self) -> None:
         if self._seed is not None:
