@@ -225,12 +225,12 @@ class SqliteState:
                 self._db.executemany(_PUT_META, [(name, encode(value)) for name, value in meta.items()])
 
     def clear(self) -> None:
-        """Every item gone, now (a reset); the file stays this version's."""
+        """Every item gone, now (a reset). The named values stay: each is the value as it stands,
+        kept current by its owner, and a reset keeps some of them (the token key: tokens issued
+        before a reset stay valid, across a restart too; a frozen clock's start-up time)."""
         self._dirty.clear()
-        self._meta.clear()
         with self._db:
             self._db.execute("DELETE FROM items")
-            self._db.execute("DELETE FROM meta WHERE name NOT IN ('format', 'version')")
 
     # -- reading back ----------------------------------------------------------------------
 
