@@ -2,7 +2,7 @@
 #
 # The Sohar sandbox mock as a container: `docker build -t sohar-mock .`, then
 # `docker run --rm -p 8080:8080 sohar-mock`. Configuration is by SOHAR_MOCK_* environment
-# variables and two mount points, /scenarios and /config/mock.yaml (README, "Docker").
+# variables and three mount points, /scenarios, /config/mock.yaml and /state (README, "Docker").
 
 # --- build: wheels for the project and every dependency, installed into a venv --------------
 FROM python:3.12-slim AS build
@@ -39,7 +39,9 @@ FROM python:3.12-slim
 RUN groupadd --system --gid 10001 sohar \
  && useradd --system --uid 10001 --gid sohar --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin sohar \
- && mkdir -p /scenarios /config \
+ && mkdir -p /scenarios /config /state \
+ # The durable mode's folder: the runtime user writes the state file, its WAL and its lock here.
+ && chown 10001:10001 /state \
  # An empty config, so SOHAR_MOCK_CONFIG can point here whether or not a file is mounted over it.
  && printf '%s\n' \
       '# Default (empty) configuration of the Sohar sandbox mock container. Mount your own file' \
@@ -55,6 +57,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     SOHAR_MOCK_HOST=0.0.0.0 \
     SOHAR_MOCK_SCENARIOS=/opt/venv/default-scenarios:/scenarios \
     SOHAR_MOCK_CONFIG=/config/mock.yaml
+
+# Where a state file goes, for a mock whose state outlives its container: off by default (the
+# mock keeps its state in memory); -e SOHAR_MOCK_STATE=/state/mock.sqlite with a volume here
+# turns it on (README, "Durable state").
+VOLUME /state
 
 USER 10001:10001
 EXPOSE 8080

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import backlog, client, load, machine, procs, rawhttp, report, servers, tools, webhooks
+from . import backlog, client, durable, load, machine, procs, rawhttp, report, servers, tools, webhooks
 from .load import Target
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -76,6 +76,7 @@ ROWS = (
     "providers",
     "discovery",
     "discovery_webhooks",
+    "durable",
 )
 # Rows that run Prism beside ours; the others need neither Prism nor Node.
 PRISM_ROWS = {"startup", "throughput", "validation", "memory", "providers", "discovery"}
@@ -284,6 +285,29 @@ class Bench:
         )
         return row
 
+    def durable(self) -> dict[str, Any]:
+        """Row 12: create throughput and create -> webhook with `--state` against the same in memory."""
+
+        def measure_create(port: int, bearer: str, connections: int) -> load.Load:
+            return self.measure(self.target("create", port, bearer, ""), connections)
+
+        row = durable.measure(measure_create, self.logs, self.plan.webhook_runs)
+        for cell in row["cells"]:
+            say(
+                f"create c={cell['connections']}: in memory {cell['memory']['rps']:.0f} req/s, "
+                f"durable {cell['durable']['rps']:.0f} req/s, ratio {cell['ratio']:.2f}"
+            )
+        say(
+            f"durable: {row['stored']} stored in {row['file_bytes'] / 1e6:.1f} MB; restart to first 200 "
+            f"{row['restart_s']:.2f} s with {row['restored']} restored (fresh file {row['first_start_s']:.2f} s)"
+        )
+        for hooks in row["webhooks"]:
+            say(
+                f"create -> webhook, {hooks['in_flight']} in flight: "
+                + " | ".join(_webhook_line(mode, hooks[mode]) for mode in durable.MODES)
+            )
+        return row
+
     # -- helpers -------------------------------------------------------------------------
 
     def _server(self, key: str, log_name: str, *extra: str) -> servers.Server:
@@ -308,6 +332,12 @@ class Bench:
                 status, answer = client.call(server.port, t.method, t.path, body, dict(t.headers))
                 if not 200 <= status < 300:
                     raise RuntimeError(f"{server.name} answered {label} with {status}: {answer}")
+
+
+def _webhook_line(mode: str, row: dict[str, Any]) -> str:
+    if "p50_ms" not in row:
+        return f"{mode} not measured ({row['skipped']})"
+    return f"{mode} p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, {row['creates_per_s']:.0f}/s"
 
 
 def _stored(port: int) -> int:
@@ -377,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             results["backlog"] = bench.backlog()
         if "discovery_webhooks" in only:
             results["discovery_webhooks"] = bench.discovery_webhooks()
+        if "durable" in only:
+            results["durable"] = bench.durable()
         results["load_after"] = os.getloadavg()
         results["elapsed_s"] = round(time.time() - began, 1)
         RAW.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,16 @@ VERIFICATION = Kind(
 DISCOVERY = Kind("discovery", "/v2/discovery", client.DISCOVERY_BODY, "discoveryId", "sandbox.discovery.updated")
 
 
-def measure(command: list[str], logs: Path, total: int, in_flight: int, kind: Kind = VERIFICATION) -> dict[str, Any]:
+def measure(
+    command: list[str],
+    logs: Path,
+    total: int,
+    in_flight: int,
+    kind: Kind = VERIFICATION,
+    extra: Sequence[str] = (),
+    label: str = "",
+) -> dict[str, Any]:
+    """`extra`: more `serve` arguments (row 12's `--state PATH`); `label` tells the server logs apart."""
     receiver = procs.spawn(
         [sys.executable, "-u", "-m", "bench.receiver"], stdout=subprocess.PIPE, stderr=None, cwd=servers.ROOT
     )
@@ -56,8 +66,9 @@ def measure(command: list[str], logs: Path, total: int, in_flight: int, kind: Ki
             return {"skipped": "the webhook receiver did not start"}
         hook_url = f"http://127.0.0.1:{ready['ready']}/webhooks/sohar"
         port = free_port()
-        argv = [*command, "serve", "--port", str(port), "--webhook-url", hook_url]
-        with servers.Server("sohar-mock", argv, port, logs / f"ours-webhooks-{kind.noun}.log"):
+        argv = [*command, "serve", "--port", str(port), "--webhook-url", hook_url, *extra]
+        log = logs / f"ours-webhooks-{kind.noun}{f'-{label}' if label else ''}.log"
+        with servers.Server("sohar-mock", argv, port, log):
             return asyncio.run(_drive(port, receiver, total, in_flight, hook_url, kind))
     finally:
         procs.stop(receiver)

@@ -225,8 +225,9 @@ class SqliteState:
                 self._db.executemany(_PUT_META, [(name, encode(value)) for name, value in meta.items()])
 
     def clear(self) -> None:
-        """Every item gone, now (a reset). Named values stay: each holds what is true now (the
-        token key outlives a reset; the clock's offset is written anew when it moves)."""
+        """Every item gone, now (a reset). The named values stay: each is the value as it stands,
+        kept current by its owner, and a reset keeps some of them (the token key: tokens issued
+        before a reset stay valid, across a restart too; a frozen clock's start-up time)."""
         self._dirty.clear()
         with self._db:
             self._db.execute("DELETE FROM items")
