@@ -100,7 +100,8 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 class DurableAnswers:
     """With a state file, a request's effects are written before its answer starts: a 201
-    means the verification is on disk. One transaction per request, whatever it changed."""
+    means the verification is on disk. The answers of one turn of the event loop share one
+    transaction, whatever each changed."""
 
     def __init__(self, app: ASGIApp, state: StateLog) -> None:
         self.app = app
@@ -113,7 +114,7 @@ class DurableAnswers:
 
         async def send_when_durable(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self.state.flush()
+                await self.state.committed()
             await send(message)
 
         await self.app(scope, receive, send_when_durable)

@@ -70,10 +70,7 @@ class StateKeeper:
 
     def _save_moving_values(self) -> None:
         parts = self._parts
-        values: dict[str, object] = {
-            "clock": (parts.clock.offset, parts.clock.frozen_at),
-            "revision": parts.revisions.last,
-        }
+        values: dict[str, object] = {"clock": (parts.clock.offset, parts.clock.frozen_at)}
         if parts.ids.seeded:
             values["ids"] = parts.ids.position()
         for name, value in values.items():
@@ -89,7 +86,6 @@ class StateKeeper:
         clock = state.meta("clock")
         if clock is not None:
             parts.clock.restore(*clock)
-        parts.revisions.restore(state.meta("revision") or 0)
         position = state.meta("ids")
         if position is not None and parts.ids.seeded:
             parts.ids.restore_position(position)
@@ -129,6 +125,10 @@ class StateKeeper:
             # An attempt in flight at the crash (SENDING) never had its answer: it goes again, now.
             at = now if due is None or message.state == SENDING else due
             wait(at, partial(parts.webhooks.schedule_at, message, at))
+        # The change counter goes on past every change kept (not saved at each flush: it moves
+        # with every change, and costs a page in every transaction).
+        kept = (*parts.webhooks.journal, *parts.verifications.stored(), *parts.discoveries.stored())
+        parts.revisions.restore(max((item.revision for item in kept), default=0))
         # In due order, first come first within a tie: the scheduler runs them as they came.
         for _, _, resume in sorted(waiting, key=lambda entry: (entry[0], entry[1])):
             resume()

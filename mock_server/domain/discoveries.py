@@ -6,7 +6,7 @@ per discovery); what differs is the request, how scenarios resolve it and its tw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
@@ -72,6 +72,9 @@ class DiscoveryBackend:
 
     def restore(self, discovery: Discovery) -> None:
         self._tracker.restore(discovery)
+
+    def stored(self) -> Iterator[Discovery]:
+        return self._tracker.stored()
 
     def resume(self, discovery: Discovery, due: float) -> None:
         """Schedule again the step a restored discovery was waiting for, at the time it was due."""

@@ -4,7 +4,7 @@ with a revision and a timeline step at every change for the control plane."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..clock import Scheduler, Timer
@@ -61,6 +61,9 @@ class Tracker(Generic[T]):
     def restore(self, record: T) -> None:
         """A record read back from the state file: stored as it was, without a change."""
         self._store.add(record)
+
+    def stored(self) -> Iterator[T]:
+        return iter(self._store)
 
     def get_for(self, principal: Principal, key: str) -> T:
         """The record as the API shows it: another environment's does not exist for this token, as in Sohar."""

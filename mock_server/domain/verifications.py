@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
@@ -69,6 +71,9 @@ class VerificationBackend:
 
     def restore(self, verification: Verification) -> None:
         self._tracker.restore(verification)
+
+    def stored(self) -> Iterator[Verification]:
+        return self._tracker.stored()
 
     def resume(self, verification: Verification, due: float) -> None:
         """Schedule again the step a restored verification was waiting for, at the time it was due."""
