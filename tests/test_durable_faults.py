@@ -22,7 +22,7 @@ import pytest
 from conftest import request_for
 from test_cli import Served, run_cli
 
-from contract_tests.receiver import Received, WebhookReceiver
+from contract_tests.receiver import Received, Reply, WebhookReceiver
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET as SECRET
 from mock_server.testing import SANDBOX_CREDENTIALS, free_port
 
@@ -195,3 +195,28 @@ def test_a_corrupt_state_file_stops_serve_with_one_line_and_exit_2(tmp_path: Pat
     assert refused.stderr.count("\n") == 1 and "is corrupt or not a sohar-mock state file" in refused.stderr
     assert "Traceback" not in refused.stdout + refused.stderr
     assert state.read_bytes() == content
+
+
+def test_an_attempt_in_flight_at_sigterm_is_sent_again_after_the_restart_with_its_svix_id(tmp_path: Path) -> None:
+    state = tmp_path / "mock.sqlite"
+    with WebhookReceiver(SECRET, script=[Reply(200, hang=30)]) as receiver:
+        with serving(state, receiver.url) as (base, served):
+            burst = Burst(base)
+            burst.run(WORKERS)  # one each
+            receiver.wait_for_count(1)  # an attempt now waits on a receiver that will not answer
+            sending = httpx.get(f"{base}/__admin/webhooks/deliveries", params={"state": "sending"}).json()
+            assert sending["count"] == 1
+            in_flight = sending["deliveries"][0]
+            assert served.stop(signal.SIGTERM) == 0
+        with serving(state, receiver.url) as (base, _):
+            delivered = everything_delivered(base)
+            again = next(m for m in delivered if m["id"] == in_flight["id"])
+            assert again["state"] == "delivered"
+            # The one cut off at the stop went out again, same svix-id, verified by svix.
+            # Twice: the attempt cut off (still hanging in the receiver: no `quiesce`), and again.
+            assert receiver.wait_until(
+                lambda items: sum(r.verified and r.message_id == in_flight["id"] for r in items) >= 2, timeout=10
+            )
+            verified = [r for r in receiver.verified if r.message_id == in_flight["id"]]
+            assert {r.verification_id for r in verified} == {in_flight["verificationId"]}
+            assert {m["verificationId"] for m in delivered} >= set(burst.created)

@@ -147,7 +147,8 @@ class WebhookDispatcher:
                 self.journal.touch(message)
             # The outbox holds the message (and what it is about) before it goes out: one sent
             # is one a restart knows of, and sends again if the crash came before its answer.
-            self.journal.state.flush()
+            # (The attempts of one turn of the event loop share the commit.)
+            await self.journal.state.committed()
             attempt = await self._post(endpoint, message, trigger)
         self.journal.record_attempt(message, attempt)
         if attempt.succeeded or attempt.abort_requested:
@@ -162,8 +163,8 @@ class WebhookDispatcher:
             self.journal.touch(message)
         else:
             self._finish(message, FAILED)
-        # The attempt's outcome is on file before the next attempt can start.
-        self.journal.state.flush()
+        # The attempt's outcome, and when the next one is due, are on file before this returns.
+        await self.journal.state.committed()
 
     def _finish(self, message: Message, state: str) -> None:
         """End a message; the journal hears of each message once, when it first ends."""
