@@ -3,10 +3,11 @@
 
 Every component keeps its working state in memory, where every read stays a dict access; it
 tells its `StateLog` what changed (`save`, `forget`) and the log makes those changes durable in
-one transaction at `flush`. The app flushes before it answers a request and the webhook
-dispatcher before it sends an attempt, so a 201 means the verification survives a `kill -9`
-and a message is in the outbox before its first attempt. Anything else changed is flushed on
-the event loop's next turn. In memory, `MEMORY` does nothing at all.
+one transaction at `flush`. The app waits for that commit before it answers a request, and the
+webhook dispatcher before it sends an attempt (`committed`: the waiters of one turn of the event
+loop share one commit), so a 201 means the verification survives a `kill -9` and a message is in
+the outbox before its first attempt. Anything else changed is written within a few milliseconds,
+or with the next commit. In memory, `MEMORY` does nothing at all.
 
 This is the only module that touches SQLite.
 """
