@@ -246,3 +246,15 @@ def test_without_a_state_file_nothing_is_written(tmp_path: Path, monkeypatch: py
         Session(mock).create()
         assert mock.core.restored is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_smaller_cap_at_the_restart_keeps_the_newest(state_path: Path) -> None:
+    with durable(state_path) as mock:
+        session = Session(mock)
+        made = [session.create() for _ in range(5)]
+        mock.advance(1)
+    with durable(state_path, max_verifications=2) as mock:
+        listed = mock.http.get("/__admin/verifications").json()["verifications"]
+        assert [v["verificationId"] for v in listed] == made[-2:]
+    with durable(state_path) as mock:  # the file followed: the dropped ones are gone from it too
+        assert mock.http.get("/__admin/verifications").json()["count"] == 2

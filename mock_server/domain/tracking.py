@@ -59,8 +59,12 @@ class Tracker(Generic[T]):
             self._state.forget(self._kind, dropped.key)
 
     def restore(self, record: T) -> None:
-        """A record read back from the state file: stored as it was, without a change."""
-        self._store.add(record)
+        """A record read back from the state file: stored as it was, without a change (but
+        a smaller `--max-…` than the file was written under drops the oldest, as it would have)."""
+        dropped = self._store.add(record)
+        if dropped is not None:
+            self.stop(dropped)
+            self._state.forget(self._kind, dropped.key)
 
     def stored(self) -> Iterator[T]:
         return iter(self._store)
