@@ -1,8 +1,9 @@
 """A state file read back at start-up, and the values saved as they stand at each flush.
 
 Components record their own changes (domain/state_file.py); what moves too often to record
-one change at a time — the clock's offset, the change counter, a seeded id source's position —
-is compared at each flush and saved when it moved. On start with a file that already held a
+one change at a time — the clock's offset, a seeded id source's position — is compared at each
+flush and saved when it moved; the change counter is read back from the records themselves.
+On start with a file that already held a
 mock's state, everything comes back as it was, and the timers that were waiting (a
 verification's next step, a message's next attempt) are scheduled again at their own due
 times, in order: what came due while the mock was down runs first thing, with its original ids.
