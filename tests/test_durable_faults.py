@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import request_for
-from test_cli import Served, run_cli
+from test_cli import OWN_ENV, Served, run_cli
 
 from contract_tests.receiver import Received, Reply, WebhookReceiver
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET as SECRET
@@ -33,17 +33,11 @@ FINAL = "complete.eligible"  # what the documented member 00000000 comes to
 
 @contextmanager
 def serving(state: Path, webhook_url: str) -> Iterator[tuple[str, Served]]:
-    served = Served(("--state", str(state), "--webhook-url", webhook_url), _env())
+    served = Served(("--state", str(state), "--webhook-url", webhook_url), {**OWN_ENV, "SOHAR_MOCK_PORT": "0"})
     try:
         yield served.base_url(), served
     finally:
         served.stop(signal.SIGKILL)
-
-
-def _env() -> dict[str, str]:
-    from test_cli import OWN_ENV
-
-    return {**OWN_ENV, "SOHAR_MOCK_PORT": "0"}
 
 
 class Burst:
