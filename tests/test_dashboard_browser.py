@@ -125,8 +125,8 @@ class Console:
         The page redraws its rows and the open detail whenever the mock's change counter moves
         (every webhook attempt moves it), so an element found a moment ago may be gone. A
         redraw is done in one go, so the next try finds the new elements. For reads and for
-        clicks and choices, which a stale element refuses before they happen; typing is not
-        repeatable, so a test waits for a quiet page (`settled`) before it types.
+        clicks and choices, which a stale element refuses before they happen; typing into the
+        detail goes through `type_into`, which checks what the field came to hold.
         """
         for _ in range(20):
             try:
@@ -137,6 +137,24 @@ class Console:
 
     def click(self, selector: str) -> None:
         self.fresh(lambda: self.driver.find_element(By.CSS_SELECTOR, selector).click())
+
+    def type_into(self, field_id: str, text: str) -> None:
+        """Make a field of the open detail hold `text`, typed as a person would.
+
+        A poll may redraw the detail even on a settled page (its cursor can trail the data it
+        drew), and a stale field refuses the keys before any is typed; the page keeps what was
+        typed across a redraw. So: type again into the field as it is now, until it holds `text`.
+        """
+        for _ in range(20):
+            try:
+                field = self.driver.find_element(By.ID, field_id)
+                field.clear()
+                field.send_keys(text)
+                if field.get_attribute("value") == text:
+                    return
+            except StaleElementReferenceException:
+                continue
+        raise AssertionError(f"#{field_id} never came to hold {text!r}")
 
     def choose(self, select_id: str, value: str) -> None:
         self.fresh(lambda: Select(self.driver.find_element(By.ID, select_id)).select_by_value(value))
@@ -485,7 +503,7 @@ def test_forcing_a_discovery_status_changes_the_row(console: Console) -> None:
     assert sorted(choices) == ["complete", "pending"]  # the admin contract's
     assert console.driver.find_elements(By.ID, "force-reason") == []  # a discovery has no statusReason
 
-    console.driver.find_element(By.ID, "force-coverages").send_keys("60054:00000001, 62308:A100")
+    console.type_into("force-coverages", "60054:00000001, 62308:A100")
     console.click("form.force button[type=submit]")
     console.until(lambda d: "60054 / 00000001 +1" in console.row_text(discovery_id))
     assert console.text("#notice") == f"Forced {discovery_id} to complete (found: 60054 / 00000001, 62308 / A100)."
@@ -502,7 +520,7 @@ def test_forcing_a_discovery_status_changes_the_row(console: Console) -> None:
 
     # A refusal is the mock's own message.
     console.choose("force-status", "complete")
-    console.driver.find_element(By.ID, "force-coverages").send_keys("99999:1")
+    console.type_into("force-coverages", "99999:1")
     console.allowed_errors.append("/status")  # the browser logs the 400 it was answered
     console.click("form.force button[type=submit]")
     console.until(lambda d: "Forcing the status failed: HTTP 400: unknown payer '99999'" in console.text("#problem"))
