@@ -12,9 +12,10 @@ times, in order: what came due while the mock was down runs first thing, with it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, Protocol
 
 from .clock import Clock, Scheduler
 from .domain.auth import TokenIssuer
@@ -32,6 +33,16 @@ from .webhooks.messages import MESSAGE, SENDING
 log = logging.getLogger("sohar_mock.state")
 
 SCENARIO = "scenario"
+
+
+class _Backend(Protocol):
+    """What verifications and discoveries alike do with a state file."""
+
+    KIND: str
+
+    def restore(self, record: Any) -> None: ...
+    def resume(self, record: Any, due: float) -> None: ...
+    def stored(self) -> Iterator[Any]: ...
 
 
 @dataclass
@@ -105,16 +116,13 @@ class StateKeeper:
             waiting.append((due, len(waiting), resume))
 
         counts = {"verification": 0, "discovery": 0, "message": 0}
-        for verification, due in state.items("verification"):
-            parts.verifications.restore(verification)
-            counts["verification"] += 1
-            if due is not None:
-                wait(due, partial(parts.verifications.resume, verification, due))
-        for discovery, due in state.items("discovery"):
-            parts.discoveries.restore(discovery)
-            counts["discovery"] += 1
-            if due is not None:
-                wait(due, partial(parts.discoveries.resume, discovery, due))
+        backends: tuple[_Backend, ...] = (parts.verifications, parts.discoveries)
+        for backend in backends:
+            for record, due in state.items(backend.KIND):
+                backend.restore(record)
+                counts[backend.KIND] += 1
+                if due is not None:
+                    wait(due, partial(backend.resume, record, due))
         now = parts.clock.now()
         undelivered = 0
         for message, due in state.items(MESSAGE):
@@ -128,7 +136,7 @@ class StateKeeper:
             wait(at, partial(parts.webhooks.schedule_at, message, at))
         # The change counter goes on past every change kept (not saved at each flush: it moves
         # with every change, and costs a page in every transaction).
-        kept = (*parts.webhooks.journal, *parts.verifications.stored(), *parts.discoveries.stored())
+        kept = (*parts.webhooks.journal, *(record for backend in backends for record in backend.stored()))
         parts.revisions.restore(max((item.revision for item in kept), default=0))
         # In due order, first come first within a tie: the scheduler runs them as they came.
         for _, _, resume in sorted(waiting, key=lambda entry: (entry[0], entry[1])):

@@ -24,6 +24,8 @@ from .tracking import Tracker, first_set
 
 
 class DiscoveryBackend:
+    KIND = "discovery"  # what its records are called in a state file
+
     def __init__(
         self,
         store: RecordStore[Discovery],
@@ -35,7 +37,7 @@ class DiscoveryBackend:
         revisions: Revisions | None = None,
         state: StateLog = MEMORY,
     ) -> None:
-        self._tracker: Tracker[Discovery] = Tracker(store, scheduler, revisions, state, "discovery")
+        self._tracker: Tracker[Discovery] = Tracker(store, scheduler, revisions, state, self.KIND)
         self._scenarios = scenarios
         self._clock = scheduler.clock
         self._events = events
@@ -77,9 +79,7 @@ class DiscoveryBackend:
         return self._tracker.stored()
 
     def resume(self, discovery: Discovery, due: float) -> None:
-        """Schedule again the step a restored discovery was waiting for, at the time it was due."""
-        if discovery.next_outcome is not None:
-            self._tracker.schedule_at(discovery, due, discovery.next_outcome, self._advance)
+        self._tracker.resume(discovery, due, self._advance)
 
     # -- control plane ----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -152,10 +153,7 @@ class SqliteState:
 
     def _load_shared(self) -> None:
         for key, body in self._db.execute("SELECT key, body FROM items WHERE kind = ? ORDER BY seq", (SHARED,)):
-            try:
-                self._codec.load_shared(key, body)
-            except Exception as exc:
-                raise StateFileError(f"state file {self.path} is corrupt: an item cannot be read ({exc})") from None
+            self._refuse_unreadable(partial(self._codec.load_shared, key), body)
 
     def _checkpoints(self) -> None:
         db = sqlite3.connect(self.path, check_same_thread=False)

@@ -50,19 +50,24 @@ class Tracker(Generic[T]):
 
     def add(self, record: T) -> None:
         record.revision = self._revisions.next()
-        dropped = self._store.add(record)
         self._state.save(self._kind, record.key, record)
-        if dropped is not None:
-            # Dropped before its result: it must never resolve, nor fire an event about an id
-            # that now answers 404.
-            self.stop(dropped)
-            self._state.forget(self._kind, dropped.key)
+        self._store_making_room(record)
 
     def restore(self, record: T) -> None:
         """A record read back from the state file: stored as it was, without a change (but
         a smaller `--max-…` than the file was written under drops the oldest, as it would have)."""
+        self._store_making_room(record)
+
+    def resume(self, record: T, due: float, advance: Callable[[T, Any], None]) -> None:
+        """Schedule again the step a restored record was waiting for, at the time it was due."""
+        if record.next_outcome is not None:
+            self.schedule_at(record, due, record.next_outcome, advance)
+
+    def _store_making_room(self, record: T) -> None:
         dropped = self._store.add(record)
         if dropped is not None:
+            # Dropped before its result: it must never resolve, nor fire an event about an id
+            # that now answers 404.
             self.stop(dropped)
             self._state.forget(self._kind, dropped.key)
 

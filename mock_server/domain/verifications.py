@@ -22,6 +22,8 @@ from .tracking import Tracker, first_set
 
 
 class VerificationBackend:
+    KIND = "verification"  # what its records are called in a state file
+
     def __init__(
         self,
         store: VerificationStore,
@@ -34,7 +36,7 @@ class VerificationBackend:
         revisions: Revisions | None = None,
         state: StateLog = MEMORY,
     ) -> None:
-        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions, state, "verification")
+        self._tracker: Tracker[Verification] = Tracker(store, scheduler, revisions, state, self.KIND)
         self._providers = providers
         self._scenarios = scenarios
         self._clock = scheduler.clock
@@ -76,9 +78,7 @@ class VerificationBackend:
         return self._tracker.stored()
 
     def resume(self, verification: Verification, due: float) -> None:
-        """Schedule again the step a restored verification was waiting for, at the time it was due."""
-        if verification.next_outcome is not None:
-            self._tracker.schedule_at(verification, due, verification.next_outcome, self._advance)
+        self._tracker.resume(verification, due, self._advance)
 
     # -- control plane ----------------------------------------------------------------
 
