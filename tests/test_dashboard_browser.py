@@ -559,11 +559,18 @@ def test_the_address_opens_the_discoveries(console: Console) -> None:
 _OVERFLOWING = """
 const page = document.documentElement;
 if (page.scrollWidth <= page.clientWidth) return [];
-return [`page ${page.scrollWidth} > ${page.clientWidth}`].concat(
+const clipped = (e) => {
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== "visible") return true;
+  }
+  return false;
+};
+return [`page ${page.scrollWidth} > ${page.clientWidth} (window ${window.innerWidth})`].concat(
   Array.from(document.querySelectorAll("body *"))
-    .filter((e) => e.getBoundingClientRect().right > page.clientWidth)
+    .filter((e) => e.getBoundingClientRect().right > page.clientWidth && !clipped(e))
     .slice(0, 8)
-    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`));
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${e.getBoundingClientRect().right}`
+      + ` text=${JSON.stringify((e.textContent || "").slice(0, 40))}`));
 """
 
 
@@ -577,6 +584,13 @@ def test_usable_at_a_phone_width(console: Console) -> None:
     assert console.driver.execute_script("return window.innerWidth") <= PHONE[0]
     ids = [console.create(member) for member in ("00000000", "20000001", "10000002")]
     console.until(lambda d: set(ids) <= set(console.row_ids()))
+    # Scenario sources are paths as deep as wherever the mock runs (a CI checkout, a container):
+    # one longer than the screen is wide, without a place to break, must wrap, not widen the page.
+    deep = "/" + "/".join(["checkoutdirectory"] * 6) + "/phone.yaml"
+    rule = "rules: [{name: phone, match: {patient.memberId: '40000009'}, outcome: {status: error.payer}}]"
+    loaded = console.mock.http.post("/__admin/scenarios", params={"name": deep}, content=rule)
+    assert loaded.status_code == 201, loaded.text
+    console.until(lambda d: f"{deep}:1" in console.text("#scenario-body"))  # every fifth poll reads them again
     assert _overflowing(console) == []
     console.open_detail(ids[1])
     console.settled(1)
