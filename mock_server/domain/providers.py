@@ -47,6 +47,10 @@ class Provider:
     def key(self) -> _Key:
         return (self.environment, self.payer_id, self.state, self.kind)
 
+    @property
+    def config(self) -> _Config:
+        return (self.environment, self.npi, self.payer_id, self.state, self.kind, self.provider_group_id)
+
     def to_api(self) -> dict[str, Any]:
         return {
             "providerId": self.provider_id,
@@ -138,8 +142,7 @@ class ProviderRegistry:
     def restore(self, provider: Provider) -> None:
         """Enrol a provider made with Create Provider (just now, or read back from the state file)."""
         self._api[provider.environment][provider.provider_id] = provider
-        config = (provider.environment, provider.npi, provider.payer_id, provider.state, provider.kind)
-        self._by_config[(*config, provider.provider_group_id)] = provider.provider_id
+        self._by_config[provider.config] = provider.provider_id
         self._enrolled[provider.key] = self._enrolled.get(provider.key, 0) + 1
 
     def restore_withdrawn(self, provider_id: str) -> None:
@@ -170,8 +173,7 @@ class ProviderRegistry:
             return provider
         del self._api[provider.environment][provider_id]
         self._state.forget(PROVIDER, provider_id)
-        config = (provider.environment, provider.npi, provider.payer_id, provider.state, provider.kind)
-        del self._by_config[(*config, provider.provider_group_id)]
+        del self._by_config[provider.config]
         remaining = self._enrolled[provider.key] - 1
         if remaining:
             self._enrolled[provider.key] = remaining
