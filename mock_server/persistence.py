@@ -12,7 +12,7 @@ times, in order: what came due while the mock was down runs first thing, with it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -42,7 +42,6 @@ class _Backend(Protocol):
 
     def restore(self, record: Any) -> None: ...
     def resume(self, record: Any, due: float) -> None: ...
-    def stored(self) -> Iterator[Any]: ...
 
 
 @dataclass
@@ -116,11 +115,15 @@ class StateKeeper:
             waiting.append((due, len(waiting), resume))
 
         counts = {"verification": 0, "discovery": 0, "message": 0}
+        # The change counter goes on past every change read back (not saved at each flush: it
+        # moves with every change, and costs a page in every transaction).
+        newest = 0
         backends: tuple[_Backend, ...] = (parts.verifications, parts.discoveries)
         for backend in backends:
             for record, due in state.items(backend.KIND):
                 backend.restore(record)
                 counts[backend.KIND] += 1
+                newest = max(newest, record.revision)
                 if due is not None:
                     wait(due, partial(backend.resume, record, due))
         now = parts.clock.now()
@@ -128,16 +131,14 @@ class StateKeeper:
         for message, due in state.items(MESSAGE):
             parts.webhooks.journal.restore(message)
             counts["message"] += 1
+            newest = max(newest, message.revision)
             if message.finished:
                 continue
             undelivered += 1
             # An attempt in flight at the crash (SENDING) never had its answer: it goes again, now.
             at = now if due is None or message.state == SENDING else due
             wait(at, partial(parts.webhooks.schedule_at, message, at))
-        # The change counter goes on past every change kept (not saved at each flush: it moves
-        # with every change, and costs a page in every transaction).
-        kept = (*parts.webhooks.journal, *(record for backend in backends for record in backend.stored()))
-        parts.revisions.restore(max((item.revision for item in kept), default=0))
+        parts.revisions.restore(newest)
         # In due order, first come first within a tie: the scheduler runs them as they came.
         for _, _, resume in sorted(waiting, key=lambda entry: (entry[0], entry[1])):
             resume()

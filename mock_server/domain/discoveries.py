@@ -6,7 +6,7 @@ per discovery); what differs is the request, how scenarios resolve it and its tw
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
@@ -74,9 +74,6 @@ class DiscoveryBackend:
 
     def restore(self, discovery: Discovery) -> None:
         self._tracker.restore(discovery)
-
-    def stored(self) -> Iterator[Discovery]:
-        return self._tracker.stored()
 
     def resume(self, discovery: Discovery, due: float) -> None:
         self._tracker.resume(discovery, due, self._advance)

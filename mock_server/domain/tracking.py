@@ -4,7 +4,7 @@ with a revision and a timeline step at every change for the control plane."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..clock import Scheduler, Timer
@@ -70,9 +70,6 @@ class Tracker(Generic[T]):
             # that now answers 404.
             self.stop(dropped)
             self._state.forget(self._kind, dropped.key)
-
-    def stored(self) -> Iterator[T]:
-        return iter(self._store)
 
     def get_for(self, principal: Principal, key: str) -> T:
         """The record as the API shows it: another environment's does not exist for this token, as in Sohar."""

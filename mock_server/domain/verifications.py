@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ..clock import Scheduler
 from ..errors import Conflict, InvalidRequest
 from ..ids import IdSource
@@ -73,9 +71,6 @@ class VerificationBackend:
 
     def restore(self, verification: Verification) -> None:
         self._tracker.restore(verification)
-
-    def stored(self) -> Iterator[Verification]:
-        return self._tracker.stored()
 
     def resume(self, verification: Verification, due: float) -> None:
         self._tracker.resume(verification, due, self._advance)
