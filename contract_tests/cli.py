@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from . import client_report, consumer_check, parity, partner, server
 from .oauth import Credentials
@@ -84,27 +84,14 @@ def _add_server(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--base-url", action=_EnvDefault, env="SOHAR_BASE_URL", type=_url, help="the server under test")
     p.add_argument("--client-id", action=_EnvDefault, env="SOHAR_CLIENT_ID", help="OAuth client id")
     p.add_argument("--client-secret", action=_EnvDefault, env="SOHAR_CLIENT_SECRET", help="OAuth client secret")
-    p.add_argument("--spec", type=Path, default=None, help="the contract (default: the packaged openapi/sohar.yaml)")
-    p.add_argument("--max-examples", type=_positive_int, help="test cases per operation and phase")
-    p.add_argument("--seed", type=int, help="make the generated data repeatable")
-    p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
-    p.add_argument(
-        "--phases",
-        type=_comma_choices(server.PHASES),
-        default=None,
-        help=(
-            f"comma-separated subset of {','.join(server.PHASES)} (default: all; stateful only when "
-            "the selected paths include both ends of an OpenAPI link)"
-        ),
+    _add_schemathesis_options(
+        p,
+        spec="the packaged openapi/sohar.yaml",
+        phases="all; stateful only when the selected paths include both ends of an OpenAPI link",
+        report_formats=server.REPORT_FORMATS,
+        reports="junit (junit.xml), html (a folder)",
+        report_dir=Path("sohar-contract-report"),
     )
-    p.add_argument(
-        "--report",
-        type=_comma_choices(server.REPORT_FORMATS),
-        action="extend",
-        default=[],
-        help="write reports: junit (junit.xml), html (a folder); comma-separated or repeated",
-    )
-    p.add_argument("--report-dir", type=Path, default=Path("sohar-contract-report"), help="where reports go")
     p.add_argument("--include-path", action="append", default=[], help="test only this path (repeatable)")
     p.add_argument("--exclude-path", action="append", default=[], help="skip this path (repeatable)")
     p.add_argument(
@@ -113,30 +100,85 @@ def _add_server(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default=[],
         help="payer ids schema-valid creates use (default: GET /v1/payers, else Sohar's documented 60054)",
     )
-    p.add_argument("--max-failures", type=_positive_int, help="stop after this many failures")
     p.set_defaults(run=_run_server)
+
+
+def _add_schemathesis_options(
+    p: argparse.ArgumentParser,
+    *,
+    spec: str,
+    phases: str,
+    report_formats: Sequence[str],
+    reports: str,
+    report_dir: Path,
+) -> None:
+    """The options every schemathesis-backed check takes; the texts say each one's defaults."""
+    p.add_argument("--spec", type=Path, default=None, help=f"the contract (default: {spec})")
+    p.add_argument("--max-examples", type=_positive_int, help="test cases per operation and phase")
+    p.add_argument("--seed", type=int, help="make the generated data repeatable")
+    p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
+    p.add_argument(
+        "--phases",
+        type=_comma_choices(server.PHASES),
+        default=None,
+        help=f"comma-separated subset of {','.join(server.PHASES)} (default: {phases})",
+    )
+    p.add_argument(
+        "--report",
+        type=_comma_choices(report_formats),
+        action="extend",
+        default=[],
+        help=f"write reports: {reports}; comma-separated or repeated",
+    )
+    p.add_argument("--report-dir", type=Path, default=report_dir, help="where reports go")
+    p.add_argument("--max-failures", type=_positive_int, help="stop schemathesis after this many failures")
+
+
+class _SchemathesisSettings(TypedDict):
+    """What those options set, as ServerRun and PartnerRun name it."""
+
+    max_examples: int | None
+    seed: int | None
+    workers: str | None
+    phases: tuple[str, ...] | None
+    reports: tuple[str, ...]
+    report_dir: Path
+    max_failures: int | None
+    extra_args: tuple[str, ...]
+
+
+def _schemathesis_settings(args: argparse.Namespace, extra: list[str]) -> _SchemathesisSettings:
+    return {
+        "max_examples": args.max_examples,
+        "seed": args.seed,
+        "workers": args.workers,
+        "phases": tuple(args.phases) if args.phases else None,
+        "reports": tuple(dict.fromkeys(args.report)),
+        "report_dir": args.report_dir,
+        "max_failures": args.max_failures,
+        "extra_args": tuple(extra),
+    }
+
+
+def _spec_is_usable(args: argparse.Namespace, command: str) -> bool:
+    if args.spec is None or args.spec.is_file():
+        return True
+    print(f"sohar-contract {command}: --spec {args.spec} is not a file", file=sys.stderr)
+    return False
 
 
 def _run_server(args: argparse.Namespace, extra: list[str]) -> int:
     config = server.ServerRun(
         base_url=args.base_url,
         credentials=Credentials(args.client_id, args.client_secret),
-        max_examples=args.max_examples,
-        seed=args.seed,
-        workers=args.workers,
-        phases=tuple(args.phases) if args.phases else None,
-        reports=tuple(dict.fromkeys(args.report)),
-        report_dir=args.report_dir,
         include_paths=tuple(args.include_path),
         exclude_paths=tuple(args.exclude_path),
         payer_ids=tuple(args.payer_id),
-        max_failures=args.max_failures,
-        extra_args=tuple(extra),
+        **_schemathesis_settings(args, extra),
     )
+    if not _spec_is_usable(args, "server"):
+        return EXIT_USAGE
     if args.spec is not None:
-        if not args.spec.is_file():
-            print(f"sohar-contract server: --spec {args.spec} is not a file", file=sys.stderr)
-            return EXIT_USAGE
         config.spec = args.spec
     return server.run(config)
 
@@ -178,25 +220,14 @@ def _add_partner(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="a member the partner holds: firstName=..,lastName=..,birthDate=YYYY-MM-DD and one of "
         "last4Ssn=.., email=.., memberId=.. (default: the mock's Dana Whitaker; skipped if unknown)",
     )
-    p.add_argument("--spec", type=Path, default=None, help="the contract (default: openapi/partner-eligibility.yaml)")
-    p.add_argument("--max-examples", type=_positive_int, help="test cases per operation and phase")
-    p.add_argument("--seed", type=int, help="make the generated data repeatable")
-    p.add_argument("--workers", type=_workers, help="concurrent workers (a number or `auto`)")
-    p.add_argument(
-        "--phases",
-        type=_comma_choices(server.PHASES),
-        default=None,
-        help=f"comma-separated subset of {','.join(server.PHASES)} (default: all)",
+    _add_schemathesis_options(
+        p,
+        spec="openapi/partner-eligibility.yaml",
+        phases="all",
+        report_formats=partner.REPORT_FORMATS,
+        reports="junit (junit.xml, the probes a testsuite of their own), html",
+        report_dir=Path("partner-contract-report"),
     )
-    p.add_argument(
-        "--report",
-        type=_comma_choices(partner.REPORT_FORMATS),
-        action="extend",
-        default=[],
-        help="write reports: junit (junit.xml, the probes a testsuite of their own), html; comma-separated or repeated",
-    )
-    p.add_argument("--report-dir", type=Path, default=Path("partner-contract-report"), help="where reports go")
-    p.add_argument("--max-failures", type=_positive_int, help="stop schemathesis after this many failures")
     p.set_defaults(run=_run_partner)
 
 
@@ -207,19 +238,11 @@ def _run_partner(args: argparse.Namespace, extra: list[str]) -> int:
         api_key_header=args.api_key_header,
         # From PARTNER_PROBE too: argparse runs `type` over a default given as text.
         probe=args.probe,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        workers=args.workers,
-        phases=tuple(args.phases) if args.phases else None,
-        reports=tuple(dict.fromkeys(args.report)),
-        report_dir=args.report_dir,
-        max_failures=args.max_failures,
-        extra_args=tuple(extra),
+        **_schemathesis_settings(args, extra),
     )
+    if not _spec_is_usable(args, "partner-eligibility"):
+        return EXIT_USAGE
     if args.spec is not None:
-        if not args.spec.is_file():
-            print(f"sohar-contract partner-eligibility: --spec {args.spec} is not a file", file=sys.stderr)
-            return EXIT_USAGE
         config.spec = args.spec
     return partner.run(config)
 
