@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from conformance import responses_conform, validating_mock
@@ -50,6 +53,28 @@ def received_about(receiver: WebhookReceiver, count: int, *subject_ids: str, tim
     if not receiver.wait_until(lambda items: len(about(items)) >= count, timeout):
         raise AssertionError(f"expected {count} deliveries about {subject_ids}, got {len(about(receiver.received))}")
     return about(receiver.received)
+
+
+def wait_until_answering(
+    process: subprocess.Popen[str], url: str, what: str, ready_status: int | None = 200, timeout: float = 30
+) -> None:
+    """Return once the child `process` answers a GET of `url` (with `ready_status`; None: any
+    answer); fail naming `what` with its output if it exits first, or kill it when time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = " ".join(part for part in process.communicate() if part)
+            raise AssertionError(f"{what} exited with {process.returncode}: {output}")
+        try:
+            status = httpx.get(url, timeout=1).status_code
+            if ready_status is None or status == ready_status:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    process.communicate(timeout=10)
+    raise AssertionError(f"{what} did not start within {timeout} s")
 
 
 def milliseconds(iso: str) -> int:

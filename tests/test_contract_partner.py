@@ -11,16 +11,15 @@ import json
 import os
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 from conformance import validating_mock
+from conftest import wait_until_answering
 
 from contract_tests import partner
 from contract_tests.partner import DEFAULT_PROBE, Known, Probe, Result
@@ -87,18 +86,9 @@ def start_leaky(port: int) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the leaky partner exited: {process.communicate()[1]}")
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/__admin/health", timeout=1)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    process.communicate(timeout=10)
-    raise AssertionError("the leaky partner did not start")
+    # It serves the two operations only: any answer at all means it is up.
+    wait_until_answering(process, f"http://127.0.0.1:{port}/__admin/health", "the leaky partner", ready_status=None)
+    return process
 
 
 def test_the_suite_fails_the_leaky_partner_naming_the_rule(tmp_path: Path) -> None:

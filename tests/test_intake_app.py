@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
+from conftest import wait_until_answering
 from svix.webhooks import Webhook
 
 from mock_server.settings import DEFAULT_WEBHOOK_SECRET
@@ -53,18 +54,8 @@ def start_app(mock_url: str, port: int) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, str(APP_DIR / "app.py")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the intake app exited: {process.communicate()[0]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    process.communicate(timeout=10)
-    raise RuntimeError("the intake app did not start")
+    wait_until_answering(process, f"http://127.0.0.1:{port}/healthz", "the intake app", timeout=20)
+    return process
 
 
 @pytest.fixture(scope="module")
