@@ -31,9 +31,9 @@ DOCUMENTED_EVENT_TYPES = (
 )
 
 
-# A DNS name, an IPv4 address or a bracketed IPv6 one (urlsplit drops the brackets).
 # What endpoints are called in the state file (those of start-up come from the settings instead).
 ENDPOINT = "endpoint"
+# A DNS name, an IPv4 address or a bracketed IPv6 one (urlsplit drops the brackets).
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
