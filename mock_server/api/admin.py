@@ -438,10 +438,17 @@ def routes(core: MockCore) -> list[Route]:
         ("/webhooks/deliveries/{messageId}", "GET", get_delivery),
         ("/webhooks/deliveries/{messageId}/replay", "POST", replay_delivery),
     ]
-    # One route per path, so a 405's `Allow` lists every method the path serves.
     by_path: dict[str, dict[str, AdminHandler]] = {}
     for path, method, handler in operations:
         by_path.setdefault(path, {})[method] = handler
+    return admin_routes(core, by_path)
+
+
+def admin_routes(core: MockCore, by_path: Mapping[str, dict[str, AdminHandler]]) -> list[Route]:
+    """`/__admin{path}` for each path's handlers by method, errors in the admin envelope.
+
+    One route per path, so a 405's `Allow` lists every method the path serves.
+    """
     return [
         Route(f"/__admin{path}", _endpoint(core, handlers), methods=list(handlers))
         for path, handlers in by_path.items()

@@ -17,7 +17,7 @@ from ..domain.auth import ENVIRONMENTS
 from ..domain.providers import Provider
 from ..domain.render import iso_millis
 from ..errors import InvalidRequest
-from .admin import AdminHandler, _endpoint, _json_object, environment_filter
+from .admin import AdminHandler, _json_object, admin_routes, environment_filter
 from .responses import SoharJSONResponse
 
 
@@ -69,7 +69,4 @@ def routes(core: MockCore) -> list[Route]:
         "/providers": {"GET": list_providers, "POST": create_provider},
         "/providers/{providerId}": {"GET": get_provider, "DELETE": delete_provider},
     }
-    return [
-        Route(f"/__admin{path}", _endpoint(core, handlers), methods=list(handlers))
-        for path, handlers in by_path.items()
-    ]
+    return admin_routes(core, by_path)

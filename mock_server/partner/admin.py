@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -10,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..api.admin import admin_routes
 from ..api.json_input import parse_json
-from ..api.responses import SoharJSONResponse, error_response, read_body
+from ..api.responses import SoharJSONResponse, read_body
 from ..core import MockCore
-from ..errors import InvalidRequest, SoharError
+from ..errors import InvalidRequest
 from .eligibility import PartnerEligibility
 from .model import Enrollment
 from .roster import Roster
@@ -83,21 +83,11 @@ async def force_coverage(core: MockCore, request: Request) -> Response:
     return SoharJSONResponse(coverage_summary(partner, partner.roster, entry, partner.today()))
 
 
-AdminHandler = Callable[[MockCore, Request], Awaitable[Response]]
-
-
-def _endpoint(core: MockCore, handler: AdminHandler) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(core, request)
-        except SoharError as exc:
-            return error_response(exc, message=True)
-
-    return endpoint
-
-
 def routes(core: MockCore) -> list[Route]:
-    return [
-        Route("/__admin/partner/roster", _endpoint(core, get_roster), methods=["GET"]),
-        Route("/__admin/partner/coverage/{memberId}", _endpoint(core, force_coverage), methods=["POST"]),
-    ]
+    return admin_routes(
+        core,
+        {
+            "/partner/roster": {"GET": get_roster},
+            "/partner/coverage/{memberId}": {"POST": force_coverage},
+        },
+    )
