@@ -55,10 +55,6 @@ class Stage(Enum):
 
 def violation_for(stage: Stage, error: Exception, operation_id: str, had_authorization: bool) -> Violation | None:
     """The contract rule a failed request broke, given the pipeline stage that stopped it; None for data errors."""
-    if isinstance(error, SchemaViolation):
-        return violation("schema", error.rule, error.param, f"{error.param}: {error.detail}")
-    if isinstance(error, PayloadTooLarge):
-        return violation("size", "maxBodyBytes", "body", "the body is larger than the 1 MiB the mock accepts")
     if isinstance(error, Unauthorized):
         if stage is Stage.AUTH:
             if not had_authorization:
@@ -69,10 +65,19 @@ def violation_for(stage: Stage, error: Exception, operation_id: str, had_authori
         if operation_id == "getToken":
             return violation("auth", "credentials", None, "client_id/client_secret not accepted")
         return violation("auth", "environment", None, "these credentials may not use this operation")
+    return body_violation(stage, error)
+
+
+def body_violation(stage: Stage, error: Exception) -> Violation | None:
+    """The rule a request's body broke, in any contract's pipeline: its size, its JSON, its schema."""
+    if isinstance(error, SchemaViolation):
+        return violation("schema", error.rule, error.param, f"{error.param}: {error.detail}")
+    if isinstance(error, PayloadTooLarge):
+        return violation("size", "maxBodyBytes", "body", error.detail or "the body is larger than the mock accepts")
     if isinstance(error, MalformedBody):
         return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
     if isinstance(error, InvalidRequest) and stage is Stage.BODY:
-        return violation("body", "json", error.param, "the body is not valid JSON")
+        return violation("body", "json", error.param, error.detail or "the body is not valid JSON")
     return None
 
 

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..api.pipeline import Stage, body_violation
 from ..api.responses import SoharJSONResponse, error_body, read_json
-from ..contract import SchemaViolation
 from ..core import MockCore
-from ..errors import InvalidRequest, MalformedBody, PayloadTooLarge, SoharError
+from ..errors import InvalidRequest, SoharError
 from ..journal import Violation, violation
 from .eligibility import Answer, Query, member_id_of
 
@@ -41,20 +41,15 @@ class PartnerUnauthorized(SoharError):
 ERROR_CODES = {400: "invalid_request", 401: "unauthorized", 413: "payload_too_large"}
 
 
-def _violation(error: SoharError, stage: str) -> Violation | None:
+def _violation(error: SoharError, stage: Stage) -> Violation | None:
     """The contract rule a failed call broke; None for an answer that only depends on data."""
-    if isinstance(error, SchemaViolation):
-        return violation("schema", error.rule, error.param, f"{error.param}: {error.detail}")
-    if isinstance(error, PayloadTooLarge):
-        return violation("size", "maxBodyBytes", "body", error.detail or "the body is too large")
     if isinstance(error, PartnerUnauthorized):
         return violation("auth", "security", API_KEY_HEADER, error.detail or "no API key")
-    if isinstance(error, MalformedBody):
-        return violation("body", error.rule, error.param, error.detail or "the body is not usable JSON")
-    if isinstance(error, InvalidRequest):
-        rule = "json" if stage == "body" else "type"
-        return violation("body" if stage == "body" else "schema", rule, error.param, error.detail or str(error))
-    return None
+    broken = body_violation(stage, error)
+    if broken is None and isinstance(error, InvalidRequest):
+        # With request checks off, the operation's own type checks stand in for the schema's.
+        return violation("schema", "type", error.param, error.detail or str(error))
+    return broken
 
 
 def _authenticate(core: MockCore, request: Request) -> None:
@@ -84,15 +79,15 @@ def _endpoint(core: MockCore, operation_id: str, handler: Handler) -> Callable[[
         settings = core.settings
         error: SoharError | None = None
         # Which step stopped a failed call tells the journal which contract rule it broke.
-        stage = "auth"
+        stage = Stage.AUTH
         try:
             _authenticate(core, request)
-            stage = "body"
+            stage = Stage.BODY
             body = await read_json(request, settings.max_body_bytes)
-            stage = "schema"
+            stage = Stage.SCHEMA
             if settings.validate_requests:
                 core.partner_contract.check_request(operation_id, body)
-            stage = "operation"
+            stage = Stage.OPERATION
             status_code, payload = 200, handler(core, body).to_api()
         except SoharError as exc:
             error = exc
