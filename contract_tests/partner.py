@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable, Iterator
@@ -30,20 +29,15 @@ from mock_server.resources import partner_spec_path
 
 from . import partner_rules as rules
 from .partner_rules import CHECK_PATH, SEARCH_PATH, Breach
-from .server import PHASES, run_options
+from .server import EXIT_SETUP_ERROR, PHASES, SetupError, run_options, run_schemathesis
 
 REPORT_FORMATS = ("junit", "html")
 API_KEY_HEADER = "X-API-Key"
 EXIT_FAILED = 1
-EXIT_SETUP_ERROR = 2
 INSTALL_HINT = "the partner suite needs schemathesis: pip install 'sohar-mock[contract]'"
 PROBE_KEYS = ("firstName", "lastName", "birthDate")
 PASSED, FAILED, SKIPPED, ADVICE = "passed", "failed", "skipped", "advice"
 REPORT_NAME = "partner-semantics"
-
-
-class SetupError(RuntimeError):
-    """The run cannot start (unreachable partner, credentials refused); exit 2."""
 
 
 @dataclass(frozen=True)
@@ -411,31 +405,9 @@ def _registered(known: Known | None) -> Iterator[None]:
         schemathesis.hooks.unregister(before_call)
 
 
-# An explicit config keeps a stray schemathesis.toml out of the run; no cache written anywhere.
-SCHEMATHESIS_CONFIG = "[cache]\nenabled = false\n"
-
-
 def _run_schemathesis(config: PartnerRun, known: Known | None) -> int:
-    import click
-    from schemathesis.cli import schemathesis as schemathesis_cli
-
-    with _registered(known), tempfile.TemporaryDirectory(prefix="partner-contract-") as scratch:
-        config_file = Path(scratch) / "schemathesis.toml"
-        config_file.write_text(SCHEMATHESIS_CONFIG)
-        try:
-            schemathesis_cli.main(
-                args=config.schemathesis_args(config_file),
-                prog_name="sohar-contract partner-eligibility",
-                standalone_mode=False,
-            )
-        except SystemExit as exit_:
-            code = exit_.code
-            return code if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
-        except click.exceptions.Exit as exit_:
-            return exit_.exit_code
-        except click.ClickException as exc:
-            raise SetupError(exc.format_message()) from None
-    return 0
+    with _registered(known):
+        return run_schemathesis("sohar-contract partner-eligibility", config.schemathesis_args)
 
 
 # -- reports ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,37 +141,53 @@ def discover_payer_ids(tokens: TokenSource) -> tuple[str, ...]:
 SCHEMATHESIS_CONFIG = "[cache]\nenabled = false\n"
 
 
-def run(config: ServerRun) -> int:
-    try:
-        # Imported late: the other commands and the pytest plugin must work without schemathesis.
-        import click
-        from schemathesis.cli import schemathesis as schemathesis_cli
+class SetupError(RuntimeError):
+    """A run that cannot start (the API out of reach, credentials or options refused); the message says why: exit 2."""
 
-        from . import suite_hooks
-    except ImportError:
-        print(f"sohar-contract server: {INSTALL_HINT}", file=sys.stderr)
-        return EXIT_SETUP_ERROR
-    tokens = TokenSource(config.base_url, config.credentials)
-    try:
-        tokens.token()
-    except TokenError as exc:
-        print(f"sohar-contract server: cannot get a token: {exc}", file=sys.stderr)
-        return EXIT_SETUP_ERROR
-    payer_ids = config.payer_ids or discover_payer_ids(tokens)
-    with suite_hooks.installed(tokens, payer_ids), tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
+
+def run_schemathesis(prog: str, args: Callable[[Path], list[str]]) -> int:
+    """`schemathesis run` in this process with `args(config_file)`, and its exit status.
+
+    Raises SetupError when schemathesis refuses the options. The caller installs its hooks first.
+    """
+    import click
+    from schemathesis.cli import schemathesis as schemathesis_cli
+
+    with tempfile.TemporaryDirectory(prefix="sohar-contract-") as scratch:
         config_file = Path(scratch) / "schemathesis.toml"
         config_file.write_text(SCHEMATHESIS_CONFIG)
-        args = config.schemathesis_args(config_file)
         try:
-            schemathesis_cli.main(args=args, prog_name="sohar-contract server", standalone_mode=False)
+            schemathesis_cli.main(args=args(config_file), prog_name=prog, standalone_mode=False)
         except SystemExit as exit_:
             return _exit_code(exit_.code)
         except click.exceptions.Exit as exit_:
             return exit_.exit_code
         except click.ClickException as exc:
-            print(f"sohar-contract server: {exc.format_message()}", file=sys.stderr)
-            return EXIT_SETUP_ERROR
+            raise SetupError(exc.format_message()) from None
     return 0
+
+
+def run(config: ServerRun) -> int:
+    prog = "sohar-contract server"
+    try:
+        # Imported late: the other commands and the pytest plugin must work without schemathesis.
+        from . import suite_hooks
+    except ImportError:
+        print(f"{prog}: {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    tokens = TokenSource(config.base_url, config.credentials)
+    try:
+        tokens.token()
+    except TokenError as exc:
+        print(f"{prog}: cannot get a token: {exc}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    payer_ids = config.payer_ids or discover_payer_ids(tokens)
+    with suite_hooks.installed(tokens, payer_ids):
+        try:
+            return run_schemathesis(prog, config.schemathesis_args)
+        except SetupError as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return EXIT_SETUP_ERROR
 
 
 def _exit_code(code: object) -> int:
