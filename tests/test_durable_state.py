@@ -7,6 +7,7 @@ webhooks to a real receiver that verifies every signature with svix. The process
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import textwrap
 from collections.abc import Iterator
@@ -218,14 +219,30 @@ def test_another_programs_database_is_refused(state_path: Path) -> None:
         assert db.execute("SELECT name FROM items").fetchall() == [("theirs",)]
 
 
-def test_an_item_that_would_run_code_is_refused(state_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("evil", "refused"),
+    [
+        # os.system, named outright.
+        (b"cos\nsystem\n(S'echo pwned'\ntR.", "os.system"),
+        # A function of the mock's own, called (it would open a state file wherever it is told).
+        (
+            b"cmock_server.domain.state_file\nopen_state\n(S'/no-such-folder/x'\nS'1'\ntR.",
+            "mock_server.domain.state_file.open_state",
+        ),
+        # os as a mock module imports it, and getattr to reach os.system from there.
+        (b"cbuiltins\ngetattr\ncmock_server.domain.state_file\nos\nS'system'\n\x86R.", "builtins.getattr"),
+        (b"cmock_server.domain.state_file\nos\n.", "mock_server.domain.state_file.os"),
+    ],
+)
+def test_an_item_that_would_run_code_is_refused(state_path: Path, evil: bytes, refused: str) -> None:
     with durable(state_path) as mock:
         Session(mock).create()
-    # A pickle that calls os.system: a state file is data, and loading one must not run code.
-    evil = b"cos\nsystem\n(S'echo pwned'\ntR."
+    # A state file is data: loading one must not run code, however the pickle reaches it.
     with sqlite3.connect(state_path) as db:
         db.execute("UPDATE items SET body = ? WHERE kind = 'verification'", (evil,))
-    with pytest.raises(StateFileError, match=r"is corrupt: an item cannot be read \(os\.system has no place"):
+    with pytest.raises(
+        StateFileError, match=rf"is corrupt: an item cannot be read \({re.escape(refused)} has no place"
+    ):
         MockCore(Settings(state_path=state_path))
 
 

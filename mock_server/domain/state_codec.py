@@ -6,7 +6,7 @@ is written once, as an item of its own, and a record refers to it by key: a reco
 hundred bytes to write instead of a couple of kilobytes, and it reads back with the very content
 it had, whatever the scenario files say at the next start.
 
-Reading is restricted to the mock's own classes and a few plain types: a state file is data, and
+Reading is restricted to the mock's own data classes and a few plain types: a state file is data, and
 a crafted one must not run code when it loads.
 """
 
@@ -36,7 +36,6 @@ _ALLOWED_GLOBALS = frozenset(
         ("builtins", "object"),
         ("builtins", "set"),
         ("builtins", "frozenset"),
-        ("builtins", "getattr"),
         ("datetime", "date"),
         ("datetime", "datetime"),
         ("datetime", "timezone"),
@@ -91,8 +90,19 @@ class _Unpickler(pickle.Unpickler):
         self._shared = shared
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS or module == "mock_server" or module.startswith("mock_server."):
+        if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
+        if module == "mock_server" or module.startswith("mock_server."):
+            found = super().find_class(module, name)
+            # Only the mock's own data classes (dataclasses, named tuples): any other name a module
+            # holds (an imported `os`, a function, a class that opens files) would let a crafted
+            # file call it.
+            if (
+                isinstance(found, type)
+                and found.__module__ == module
+                and (is_dataclass(found) or issubclass(found, tuple))
+            ):
+                return found
         raise pickle.UnpicklingError(f"{module}.{name} has no place in a state file")
 
     def persistent_load(self, pid: Any) -> object:
