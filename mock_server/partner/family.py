@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 
 from .model import SELF, Enrollment, Person
-from .roster import Roster
+from .roster import Roster, rank_order
 
 Eligible = Callable[[Enrollment], bool]
 
@@ -65,7 +65,7 @@ def _ranked_per_person(entries: list[Enrollment]) -> list[Enrollment]:
     ordered = list(entries)
     for indexes in places.values():
         if len(indexes) > 1:
-            ranked = sorted((entries[i] for i in indexes), key=lambda e: e.rank if e.rank is not None else 0)
+            ranked = sorted((entries[i] for i in indexes), key=rank_order)
             for index, entry in zip(indexes, ranked, strict=True):
                 ordered[index] = entry
     return ordered

@@ -9,8 +9,8 @@ from .model import Enrollment, Family, Person
 from .names import fold_partner_name
 
 
-def _rank_order(enrollment: Enrollment) -> tuple[int, int]:
-    # Unranked last: a person with one coverage may leave rank out.
+def rank_order(enrollment: Enrollment) -> tuple[int, int]:
+    """Highest priority first (rank 1 before rank 2); unranked last: a person with one coverage may leave rank out."""
     return (0, enrollment.rank) if enrollment.rank is not None else (1, 0)
 
 
@@ -29,7 +29,7 @@ class Roster:
         self.people = dict(people)
         self.enrollments = {e.member_id: e for family in self.families.values() for e in family.members}
         # Highest priority first (rank 1 before rank 2).
-        self._coverages = {key: tuple(sorted(held, key=_rank_order)) for key, held in coverages.items()}
+        self._coverages = {key: tuple(sorted(held, key=rank_order)) for key, held in coverages.items()}
         # By folded name only: birth dates may be relative to the mock clock's today, so the
         # date is compared per search, among the few people who share a name.
         self._by_name: dict[tuple[str, str], list[Person]] = {}
